@@ -1,0 +1,150 @@
+package vendorapi
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apsandbox/apsandbox/sandbox/world"
+)
+
+// Provisioning modes (seed 003).
+const (
+	ModeAutomatic = "automatic"
+	ModeManual    = "manual"
+)
+
+// Settings are a workspace's integration settings: the Integration section
+// of Vendor Portal (seed 003) plus the sandbox's switches for what the
+// documentation leaves open.
+type Settings struct {
+	Mode string `json:"mode"`
+	// NotificationEmail receives the manual-mode e-mails.
+	NotificationEmail string `json:"notification_email"`
+	// APIPath is the vendor's base URL; every event path is appended to it.
+	APIPath                 string `json:"api_path"`
+	AllowOrderAttributes    bool   `json:"allow_order_attributes"`
+	AllowUsageURL           bool   `json:"allow_usage_url"`
+	AllowConsumptionURL     bool   `json:"allow_consumption_url"`
+	AllowResourceValidation bool   `json:"allow_resource_validation"`
+	// Paths overrides the path of an event, e.g. renewals routed to
+	// /subscription/update (seed 003 says Update covers renewals).
+	Paths map[string]string `json:"paths"`
+	// Headers are added to every call, for vendors that want a token.
+	Headers map[string]string `json:"headers"`
+	// TimeoutMS bounds every call.
+	TimeoutMS int `json:"timeout_ms"`
+	// SubscriptionIDAsString sends subscription.id as a string: seed 002's
+	// table says string, its example sends a number (the default).
+	SubscriptionIDAsString bool `json:"subscription_id_as_string"`
+	// OmitCreateQuery drops ap_guid/reseller_id from /subscription/create,
+	// whose documented heading shows none.
+	OmitCreateQuery bool `json:"omit_create_query"`
+}
+
+// DefaultTimeout bounds a vendor call when the settings do not say.
+const DefaultTimeout = 10 * time.Second
+
+// DefaultSettings are the documented defaults for the given vendor URL.
+func DefaultSettings(apiPath string) Settings {
+	return Settings{
+		Mode:      ModeAutomatic,
+		APIPath:   apiPath,
+		Paths:     map[string]string{},
+		Headers:   map[string]string{},
+		TimeoutMS: int(DefaultTimeout / time.Millisecond),
+	}
+}
+
+// Validate checks the settings and names the first bad field.
+func (s Settings) Validate() error {
+	switch s.Mode {
+	case ModeAutomatic, ModeManual:
+	default:
+		return world.Invalid("mode", "must be %q or %q, got %q", ModeAutomatic, ModeManual, s.Mode)
+	}
+	if s.APIPath != "" {
+		u, err := url.Parse(s.APIPath)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return world.Invalid("api_path", "must be an absolute http(s) URL, got %q", s.APIPath)
+		}
+		if u.RawQuery != "" || u.Fragment != "" {
+			return world.Invalid("api_path", "must not carry a query or fragment")
+		}
+	}
+	if s.NotificationEmail != "" {
+		if err := world.ValidateEmail(s.NotificationEmail); err != nil {
+			return world.Invalid("notification_email", "%v", err)
+		}
+	}
+	if s.TimeoutMS < 0 || s.TimeoutMS > 300_000 {
+		return world.Invalid("timeout_ms", "must be between 0 and 300000, got %d", s.TimeoutMS)
+	}
+	for _, k := range sortedKeys(s.Paths) {
+		if !Event(k).Known() {
+			return world.Invalid("paths."+k, "unknown event; known events: %s", strings.Join(eventNames(), ", "))
+		}
+		if p := s.Paths[k]; !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "?# ") {
+			return world.Invalid("paths."+k, "must be a path starting with / without query, got %q", p)
+		}
+	}
+	for _, k := range sortedKeys(s.Headers) {
+		if k == "" || strings.ContainsAny(k, " :\r\n") || strings.ContainsAny(s.Headers[k], "\r\n") {
+			return world.Invalid("headers."+k, "not a valid HTTP header")
+		}
+		switch http.CanonicalHeaderKey(k) {
+		case "Content-Type", "Content-Length", "Host":
+			return world.Invalid("headers."+k, "is set by the platform and cannot be overridden")
+		}
+	}
+	return nil
+}
+
+// Path is where the event goes for these settings.
+func (s Settings) Path(e Event) string {
+	if p, ok := s.Paths[string(e)]; ok && p != "" {
+		return p
+	}
+	return e.DefaultPath()
+}
+
+// Timeout is the bound of one call.
+func (s Settings) Timeout() time.Duration {
+	if s.TimeoutMS <= 0 {
+		return DefaultTimeout
+	}
+	return time.Duration(s.TimeoutMS) * time.Millisecond
+}
+
+// Normalize fills nil maps so that the JSON form is stable.
+func (s Settings) Normalize() Settings {
+	if s.Paths == nil {
+		s.Paths = map[string]string{}
+	}
+	if s.Headers == nil {
+		s.Headers = map[string]string{}
+	}
+	if s.Mode == "" {
+		s.Mode = ModeAutomatic
+	}
+	return s
+}
+
+func eventNames() []string {
+	var out []string
+	for _, e := range Events() {
+		out = append(out, string(e))
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
