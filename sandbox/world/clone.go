@@ -1,0 +1,75 @@
+package world
+
+import (
+	"maps"
+	"slices"
+)
+
+// Clone returns a deep copy of w: no map, slice or pointer is shared, so
+// that a reader can be handed a snapshot while the platform keeps changing
+// the original under its lock. Nil maps and slices stay nil and empty ones
+// stay empty, so the copy marshals exactly like the original.
+func (w *World) Clone() *World {
+	if w == nil {
+		return nil
+	}
+	c := *w
+	c.Distributors = cloneSlice(w.Distributors, func(d Distributor) Distributor {
+		d.Attributes = cloneMap(d.Attributes)
+		return d
+	})
+	c.Resellers = cloneSlice(w.Resellers, func(r Reseller) Reseller {
+		r.Attributes = cloneMap(r.Attributes)
+		r.CoreAttributes = cloneMap(r.CoreAttributes)
+		return r
+	})
+	c.Tenants = slices.Clone(w.Tenants)
+	c.Users = slices.Clone(w.Users)
+	c.ServiceTerms = slices.Clone(w.ServiceTerms)
+	c.Plans = cloneSlice(w.Plans, func(p Plan) Plan {
+		p.Periods = slices.Clone(p.Periods)
+		p.Resources = slices.Clone(p.Resources)
+		p.Attributes = cloneMap(p.Attributes)
+		return p
+	})
+	c.Subscriptions = cloneSlice(w.Subscriptions, cloneSubscription)
+	c.Orders = cloneSlice(w.Orders, func(o Order) Order {
+		o.Resources = cloneMap(o.Resources)
+		return o
+	})
+	return &c
+}
+
+// cloneSubscription deep-copies one subscription.
+func cloneSubscription(s Subscription) Subscription {
+	if s.ExpirationDate != nil {
+		t := *s.ExpirationDate
+		s.ExpirationDate = &t
+	}
+	s.Resources = cloneMap(s.Resources)
+	s.Attributes = cloneMap(s.Attributes)
+	s.OrderAttributes = cloneMap(s.OrderAttributes)
+	if s.Pending != nil {
+		op := *s.Pending
+		op.Resources = cloneMap(op.Resources)
+		s.Pending = &op
+	}
+	return s
+}
+
+// cloneSlice copies xs applying deep to each element; nil stays nil.
+func cloneSlice[T any](xs []T, deep func(T) T) []T {
+	if xs == nil {
+		return nil
+	}
+	out := make([]T, len(xs))
+	for i, x := range xs {
+		out[i] = deep(x)
+	}
+	return out
+}
+
+// cloneMap copies a map; nil stays nil.
+func cloneMap[K comparable, V any](m map[K]V) map[K]V {
+	return maps.Clone(m)
+}
