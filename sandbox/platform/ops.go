@@ -498,19 +498,17 @@ func (p *Platform) UpdateSubscription(_ context.Context, name string, id int64, 
 		return world.Subscription{}, world.Errorf(world.CodeConflict, "cannot change subscription %d in status %s", s.ID, s.Status)
 	}
 	if patch.AutoRenew != nil && *patch.AutoRenew != s.AutoRenew {
-		locked := w.AutoRenewLockedFor(s)
+		// Judge against the subscription as this request leaves it: a
+		// reseller may lift its lock and change the option at once. The
+		// plan's and the reseller's own locks still hold.
+		probe := *s
 		if patch.AutoRenewLocked != nil {
-			// The reseller's lock on this subscription decides, as
-			// changed in the same request; the plan's and reseller's
-			// locks still hold.
-			probe := *s
 			probe.AutoRenewLocked = *patch.AutoRenewLocked
-			locked = w.AutoRenewLockedFor(&probe)
 		}
 		switch {
-		case locked:
+		case w.AutoRenewLockedFor(&probe):
 			return world.Subscription{}, world.Errorf(world.CodeConflict, "the reseller has locked the auto-renew option of subscription %d", s.ID)
-		case !s.Ability.ChangeAutoRenew:
+		case !w.Ability(&probe).ChangeAutoRenew:
 			return world.Subscription{}, world.Errorf(world.CodeConflict, "auto-renew cannot be changed on subscription %d (status %s, plan %d)", s.ID, s.Status, s.PlanID)
 		}
 	}

@@ -1,0 +1,151 @@
+// Package operator is the operator API of the sandbox: the HTTP surface
+// (gin, under /api/v1) through which a person, a script or a test drives a
+// platform. Its shape is openapi.yaml; the server interface and models are
+// generated from it into package api, and this package implements that
+// interface by converting between the generated models and the domain
+// types. Every request under /api/v1 is validated against the document
+// before a handler runs, and every error, whatever produced it, is written
+// by one function in the one error shape.
+package operator
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/gin-gonic/gin"
+
+	"github.com/apsandbox/apsandbox/sandbox/journal"
+	"github.com/apsandbox/apsandbox/sandbox/operator/api"
+	"github.com/apsandbox/apsandbox/sandbox/platform"
+	"github.com/apsandbox/apsandbox/sandbox/vendorapi"
+	"github.com/apsandbox/apsandbox/sandbox/world"
+)
+
+// Platform is what the operator API drives: the method set of
+// *platform.Platform. It is an interface so that handlers can be tested
+// against a fake. Errors are *world.Error; their code decides the HTTP
+// status.
+type Platform interface {
+	Workspaces(ctx context.Context) ([]platform.WorkspaceInfo, error)
+	CreateWorkspace(ctx context.Context, req platform.CreateWorkspace) (platform.WorkspaceInfo, error)
+	Workspace(ctx context.Context, ws string) (platform.WorkspaceInfo, error)
+	DeleteWorkspace(ctx context.Context, ws string) error
+	ResetWorkspace(ctx context.Context, ws string) (platform.WorkspaceInfo, error)
+	World(ctx context.Context, ws string) (*world.World, error)
+
+	Distributors(ctx context.Context, ws string) ([]world.Distributor, error)
+	Distributor(ctx context.Context, ws string, id int64) (world.Distributor, error)
+	Resellers(ctx context.Context, ws string) ([]world.Reseller, error)
+	Reseller(ctx context.Context, ws string, id int64) (world.Reseller, error)
+	Tenants(ctx context.Context, ws string) ([]world.Tenant, error)
+	Tenant(ctx context.Context, ws string, id int64) (world.Tenant, error)
+	Users(ctx context.Context, ws string) ([]world.User, error)
+	User(ctx context.Context, ws string, id int64) (world.User, error)
+	Plans(ctx context.Context, ws string) ([]world.Plan, error)
+	Plan(ctx context.Context, ws string, id int64) (world.Plan, error)
+	Subscriptions(ctx context.Context, ws string, f platform.SubscriptionFilter) ([]world.Subscription, error)
+	Subscription(ctx context.Context, ws string, id int64) (world.Subscription, error)
+	Orders(ctx context.Context, ws string, subscriptionID int64) ([]world.Order, error)
+	Order(ctx context.Context, ws string, id int64) (world.Order, error)
+
+	Integration(ctx context.Context, ws string) (vendorapi.Settings, error)
+	SetIntegration(ctx context.Context, ws string, s vendorapi.Settings) (vendorapi.Settings, error)
+	CheckIntegration(ctx context.Context, ws string) (platform.CheckResult, error)
+
+	PlaceOrder(ctx context.Context, ws string, req platform.OrderRequest) (platform.Result, error)
+	Renew(ctx context.Context, ws string, id int64, req platform.RenewRequest) (platform.Result, error)
+	ChangeResources(ctx context.Context, ws string, id int64, resources map[string]int64) (platform.Result, error)
+	SwitchPlan(ctx context.Context, ws string, id int64, req platform.SwitchRequest) (platform.Result, error)
+	Stop(ctx context.Context, ws string, id int64) (platform.Result, error)
+	Activate(ctx context.Context, ws string, id int64) (platform.Result, error)
+	Delete(ctx context.Context, ws string, id int64) (platform.Result, error)
+	Retry(ctx context.Context, ws string, id int64) (platform.Result, error)
+	UpdateSubscription(ctx context.Context, ws string, id int64, patch platform.SubscriptionPatch) (world.Subscription, error)
+
+	Exchanges(ctx context.Context, ws string, f journal.Filter) ([]journal.Exchange, error)
+	Exchange(ctx context.Context, ws string, id int64) (journal.Exchange, error)
+}
+
+// Server serves the operator API for one platform. It implements
+// api.StrictServerInterface; Register mounts it on a gin router.
+type Server struct {
+	p     Platform
+	log   *slog.Logger
+	ready func() bool
+	spec  *spec
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the logger; only internal errors are logged. The default
+// discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Server) {
+		if l != nil {
+			s.log = l
+		}
+	}
+}
+
+// WithReadiness sets the function /readyz asks; the default is always
+// ready.
+func WithReadiness(ready func() bool) Option {
+	return func(s *Server) {
+		if ready != nil {
+			s.ready = ready
+		}
+	}
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// New returns the operator API for p. It panics if the embedded
+// openapi.yaml does not load, which the package's tests rule out: the
+// document is compiled into the binary, so a broken one is a build defect,
+// not a runtime condition.
+func New(p Platform, opts ...Option) *Server {
+	sp, err := loadSpec()
+	if err != nil {
+		panic("operator: " + err.Error())
+	}
+	s := &Server{
+		p:     p,
+		log:   slog.New(slog.DiscardHandler),
+		ready: func() bool { return true },
+		spec:  sp,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Register mounts the whole API on r: /healthz, /readyz, /openapi.yaml and
+// everything under /api/v1, each /api/v1 request validated against
+// openapi.yaml first. When r is the *gin.Engine itself, Register also sets
+// its NoRoute and NoMethod handlers so that an unknown route answers in the
+// error shape (404, or 405 with Allow when only the method is wrong).
+func (s *Server) Register(r gin.IRouter) {
+	if e, ok := r.(*gin.Engine); ok {
+		e.NoRoute(s.NoRoute)
+		e.NoMethod(s.NoMethod)
+	}
+	h := api.NewStrictHandlerWithOptions(s, nil, api.StrictGinServerOptions{
+		RequestErrorHandlerFunc:  s.requestBodyError,
+		HandlerErrorFunc:         s.writeError,
+		ResponseErrorHandlerFunc: s.responseError,
+	})
+	api.RegisterHandlersWithOptions(r.Group("", s.validateRequest), h, api.GinServerOptions{
+		ErrorHandler: s.parameterError,
+	})
+}
+
+// spec is the loaded document with the router that finds an operation for
+// a request.
+type spec struct {
+	doc    *openapi3.T
+	router routers.Router
+}

@@ -1,0 +1,156 @@
+// Package sandbox is the composition root of apsandbox: it builds the
+// platform, the journal and the operator API from a Config and serves them.
+// Everything a user can start — the apsandbox binary, the in-process test
+// helper, the container — goes through New.
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/apsandbox/apsandbox/sandbox/journal"
+	"github.com/apsandbox/apsandbox/sandbox/operator"
+	"github.com/apsandbox/apsandbox/sandbox/platform"
+)
+
+// Version is stamped by the build (-ldflags "-X …sandbox.Version=…").
+var Version = "dev"
+
+// Config is everything that shapes a sandbox. It is a plain value: the
+// CLI fills it from flags and APSANDBOX_* variables, tests fill it
+// directly.
+type Config struct {
+	// Addr is the listen address of Run.
+	Addr string
+	// Seed of the default workspace's world.
+	Seed int64
+	// VendorURL is the default workspace's api_path.
+	VendorURL string
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// HTTPClient calls vendors; nil means the default client.
+	HTTPClient *http.Client
+}
+
+// DefaultConfig is what `apsandbox serve` runs with when nothing is set.
+func DefaultConfig() Config {
+	return Config{Addr: ":8080", Seed: 1, ShutdownTimeout: 10 * time.Second}
+}
+
+// Server is a running (or ready to run) sandbox.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	platform *platform.Platform
+	engine   *gin.Engine
+	ready    atomic.Bool
+}
+
+// New builds a sandbox from cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	p, err := platform.New(platform.Config{
+		Seed:       cfg.Seed,
+		VendorURL:  cfg.VendorURL,
+		HTTPClient: cfg.HTTPClient,
+		Version:    Version,
+		Logger:     cfg.Logger,
+	}, journal.NewMemory())
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, platform: p}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(gin.Recovery(), s.accessLog())
+	e.HandleMethodNotAllowed = true
+	op := operator.New(p, operator.WithReadiness(s.ready.Load), operator.WithLogger(cfg.Logger))
+	op.Register(e)
+	s.engine = e
+	s.ready.Store(true)
+	return s, nil
+}
+
+// Handler serves the whole sandbox: operator API, health and spec.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Platform gives in-process users direct access to the platform.
+func (s *Server) Platform() *platform.Platform { return s.platform }
+
+// Run listens on cfg.Addr and serves until ctx is done, then shuts down
+// gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.engine,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("apsandbox listening", "addr", ln.Addr().String(), "version", Version, "seed", s.cfg.Seed, "vendor", s.cfg.VendorURL)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.ready.Store(false)
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases what the sandbox holds.
+func (s *Server) Close() error {
+	s.ready.Store(false)
+	return nil
+}
+
+// accessLog logs one line per request.
+func (s *Server) accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		path := c.Request.URL.Path
+		if path == "/healthz" || path == "/readyz" {
+			return
+		}
+		lvl := slog.LevelInfo
+		if c.Writer.Status() >= 500 {
+			lvl = slog.LevelError
+		}
+		s.log.Log(c.Request.Context(), lvl, "request",
+			"method", c.Request.Method, "path", path, "status", c.Writer.Status(),
+			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+	}
+}
