@@ -127,7 +127,8 @@ func New(p Platform, opts ...Option) *Server {
 // everything under /api/v1, each /api/v1 request validated against
 // openapi.yaml first. When r is the *gin.Engine itself, Register also sets
 // its NoRoute and NoMethod handlers so that an unknown route answers in the
-// error shape (404, or 405 with Allow when only the method is wrong).
+// error shape: 404, or 405 with Allow when only the method is wrong and
+// the engine's HandleMethodNotAllowed is set.
 func (s *Server) Register(r gin.IRouter) {
 	if e, ok := r.(*gin.Engine); ok {
 		e.NoRoute(s.NoRoute)
