@@ -2,101 +2,153 @@
 // implements every endpoint ActivePlatform calls, correctly and in memory,
 // so that demos have something to talk to and the sandbox's end-to-end
 // tests exercise real HTTP. Faults (refusals, slowness) can be switched on
-// per endpoint, from flags or at run time, to show how the platform reacts.
+// per endpoint, from flags or at run time through /_control/, to show how
+// the platform reacts to a vendor that misbehaves.
+//
+// Everything is deterministic: vendor ids come from counters ("vs-000001",
+// "vu-000001") and usage and consumption are derived from the ordered
+// quantities, so a test can predict every answer.
 package examplevendor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Fault makes one endpoint misbehave.
-type Fault struct {
-	// Endpoint is the path without the leading slash: "subscription/renew".
-	Endpoint string `json:"endpoint"`
-	// Status != 0 refuses with that status and the task envelope.
-	Status  int    `json:"status"`
-	Message string `json:"message"`
-	// Delay is waited before answering (or refusing).
-	Delay time.Duration `json:"delay_ns"`
-	// Times limits how often the fault fires; 0 means until cleared.
-	Times int `json:"times"`
-}
+// maxBody caps a request body: the platform's bodies are a few kilobytes,
+// and a test double must not be the thing that runs out of memory.
+const maxBody = 1 << 20
 
-// Config configures a vendor.
+// Config configures a vendor. The zero Config is a well-behaved vendor.
 type Config struct {
+	// Faults are armed when the vendor starts, in order; a later fault on
+	// the same endpoint replaces an earlier one.
 	Faults []Fault
+	// MaxQuantity caps the quantity of a resource key, as a service with a
+	// hard limit would: resource validation denies more, and create,
+	// update and renew refuse it. Keys not listed are unlimited.
+	MaxQuantity map[string]int64
+	// OrderAttributes is what /order/attributes returns; nil means one
+	// required "domain" string attribute.
+	OrderAttributes []OrderAttribute
 }
 
-// Request is one request the vendor received.
+// Validate reports the first invalid fault or limit.
+func (c Config) Validate() error {
+	for _, f := range c.Faults {
+		if err := f.Validate(); err != nil {
+			return err
+		}
+	}
+	for k, n := range c.MaxQuantity {
+		if n < 0 {
+			return fmt.Errorf("max quantity of %q is negative: %d", k, n)
+		}
+	}
+	return nil
+}
+
+// OrderAttribute is one attribute definition returned by /order/attributes.
+type OrderAttribute struct {
+	Key      string   `json:"key"`
+	Label    string   `json:"label"`
+	Type     string   `json:"type"`
+	Required bool     `json:"required"`
+	Values   []string `json:"values"`
+}
+
+// Request is one request the vendor received, as the control API lists it.
 type Request struct {
-	Method string          `json:"method"`
-	Path   string          `json:"path"`
-	Query  string          `json:"query"`
-	Header http.Header     `json:"headers"`
-	Body   json.RawMessage `json:"body,omitempty"`
-}
-
-type subscription struct {
-	ID         string           `json:"id"`
-	PlatformID string           `json:"platform_id"`
-	Status     string           `json:"status"`
-	SKU        string           `json:"sku"`
-	Resources  map[string]int64 `json:"resources"`
-	Renewals   int              `json:"renewals"`
-	ResellerID string           `json:"reseller_id"`
-	LastPeriod string           `json:"last_period"`
-}
-
-type user struct {
-	ID        string `json:"id"`
-	Email     string `json:"email"`
-	FirstName string `json:"first_name"`
-	LastName  string `json:"last_name"`
-	Active    bool   `json:"active"`
-	Deleted   bool   `json:"deleted"`
+	// Seq numbers requests from 1 in arrival order; it keeps counting
+	// across ClearRequests so that records are never confused.
+	Seq    int         `json:"seq"`
+	Method string      `json:"method"`
+	Path   string      `json:"path"`
+	Query  string      `json:"query"`
+	Header http.Header `json:"headers"`
+	// Body is the JSON body as received; a body that is not JSON is kept
+	// as a JSON string, so that nothing the platform sent is lost.
+	Body json.RawMessage `json:"body,omitempty"`
+	// Status is what the vendor answered; 0 while the request is in flight
+	// or when the caller went away before the answer.
+	Status int `json:"status"`
 }
 
 // Vendor is the in-memory vendor service. It is safe for concurrent use.
 type Vendor struct {
-	mu         sync.Mutex
-	faults     []Fault
-	requests   []Request
-	subs       map[string]*subscription // by vendor id
-	byPlatform map[string]string        // platform subscription id → vendor id
-	users      map[string]*user
-	next       int
+	mu       sync.Mutex
+	cfg      Config
+	faults   []Fault
+	requests []*Request
+	seq      int
+	nextSub  int                      // last subscription id number
+	nextUser int                      // last user id number
+	subs     []*Subscription          // in creation order
+	subByID  map[string]*Subscription // vendor id → record
+	byOrigin map[string]string        // ap_guid + "\x00" + platform id → vendor id
+	users    []*User
+	userByID map[string]*User
 }
 
-// New returns a vendor with cfg's faults armed.
+// New returns a vendor with cfg's faults armed. It panics when cfg is
+// invalid (see Config.Validate): configs are written by programmers or
+// built from ParseFault, which already validates.
 func New(cfg Config) *Vendor {
-	return &Vendor{
-		faults:     append([]Fault(nil), cfg.Faults...),
-		subs:       map[string]*subscription{},
-		byPlatform: map[string]string{},
-		users:      map[string]*user{},
+	if err := cfg.Validate(); err != nil {
+		panic("examplevendor.New: " + err.Error())
 	}
+	v := &Vendor{cfg: cfg}
+	v.cfg.MaxQuantity = cloneMap(cfg.MaxQuantity)
+	if v.cfg.OrderAttributes == nil {
+		v.cfg.OrderAttributes = []OrderAttribute{{Key: "domain", Label: "Domain", Type: "string", Required: true}}
+	}
+	v.resetLocked()
+	for _, f := range cfg.Faults {
+		v.armLocked(f)
+	}
+	return v
 }
 
-// SetFault arms a fault, replacing any on the same endpoint.
-func (v *Vendor) SetFault(f Fault) {
-	f.Endpoint = strings.Trim(f.Endpoint, "/")
+// resetLocked forgets every subscription, user, request and fault.
+func (v *Vendor) resetLocked() {
+	v.faults, v.requests = nil, nil
+	v.subs, v.subByID, v.byOrigin = nil, map[string]*Subscription{}, map[string]string{}
+	v.users, v.userByID = nil, map[string]*User{}
+}
+
+// Reset forgets every subscription, user, recorded request and fault, so
+// that one running vendor can serve several independent demos or tests.
+// Ids keep counting, so ids from before the reset are never reused.
+func (v *Vendor) Reset() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	kept := v.faults[:0]
-	for _, g := range v.faults {
-		if g.Endpoint != f.Endpoint {
-			kept = append(kept, g)
-		}
+	v.resetLocked()
+}
+
+// SetFault arms f, replacing any fault on the same endpoint.
+func (v *Vendor) SetFault(f Fault) error {
+	if err := f.Validate(); err != nil {
+		return err
 	}
-	v.faults = append(kept, f)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.armLocked(f)
+	return nil
+}
+
+func (v *Vendor) armLocked(f Fault) {
+	f = f.normalized()
+	v.faults = slices.DeleteFunc(v.faults, func(g Fault) bool { return g.Endpoint == f.Endpoint })
+	v.faults = append(v.faults, f)
 }
 
 // ClearFaults disarms every fault.
@@ -106,323 +158,220 @@ func (v *Vendor) ClearFaults() {
 	v.faults = nil
 }
 
+// ClearFault disarms the fault on one endpoint, if any.
+func (v *Vendor) ClearFault(endpoint string) {
+	endpoint = strings.Trim(endpoint, "/")
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.faults = slices.DeleteFunc(v.faults, func(g Fault) bool { return g.Endpoint == endpoint })
+}
+
+// Faults lists the armed faults; Times is what is left of each.
+func (v *Vendor) Faults() []Fault {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]Fault{}, v.faults...)
+}
+
 // Requests returns every request received, oldest first.
 func (v *Vendor) Requests() []Request {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return append([]Request(nil), v.requests...)
-}
-
-// ParseFault reads a --fault flag value: "subscription/renew=422:Card
-// declined" refuses, "subscription/stop=delay:2s" is slow.
-func ParseFault(s string) (Fault, error) {
-	ep, spec, ok := strings.Cut(s, "=")
-	if !ok || ep == "" || spec == "" {
-		return Fault{}, fmt.Errorf("fault %q: want ENDPOINT=STATUS:MESSAGE or ENDPOINT=delay:DURATION", s)
-	}
-	f := Fault{Endpoint: strings.Trim(ep, "/")}
-	head, rest, _ := strings.Cut(spec, ":")
-	if head == "delay" {
-		d, err := time.ParseDuration(rest)
-		if err != nil || d < 0 {
-			return Fault{}, fmt.Errorf("fault %q: delay %q is not a duration like 2s", s, rest)
-		}
-		f.Delay = d
-		return f, nil
-	}
-	code, err := strconv.Atoi(head)
-	if err != nil || code < 400 || code > 599 {
-		return Fault{}, fmt.Errorf("fault %q: status %q must be a number from 400 to 599", s, head)
-	}
-	f.Status, f.Message = code, rest
-	if f.Message == "" {
-		f.Message = "refused by the example vendor"
-	}
-	return f, nil
-}
-
-// Handler serves the vendor endpoints and the /_control/ API.
-func (v *Vendor) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /_control/requests", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, v.Requests()) })
-	mux.HandleFunc("DELETE /_control/requests", func(w http.ResponseWriter, r *http.Request) {
-		v.mu.Lock()
-		v.requests = nil
-		v.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("GET /_control/faults", func(w http.ResponseWriter, r *http.Request) {
-		v.mu.Lock()
-		defer v.mu.Unlock()
-		writeJSON(w, 200, append([]Fault{}, v.faults...))
-	})
-	mux.HandleFunc("POST /_control/faults", func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Endpoint string `json:"endpoint"`
-			Status   int    `json:"status"`
-			Message  string `json:"message"`
-			DelayMS  int    `json:"delay_ms"`
-			Times    int    `json:"times"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Endpoint == "" {
-			taskError(w, 400, "body must be {\"endpoint\", \"status\", \"message\", \"delay_ms\", \"times\"}")
-			return
-		}
-		v.SetFault(Fault{Endpoint: in.Endpoint, Status: in.Status, Message: in.Message, Delay: time.Duration(in.DelayMS) * time.Millisecond, Times: in.Times})
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("DELETE /_control/faults", func(w http.ResponseWriter, r *http.Request) {
-		v.ClearFaults()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	mux.HandleFunc("GET /_control/subscriptions", func(w http.ResponseWriter, r *http.Request) {
-		v.mu.Lock()
-		defer v.mu.Unlock()
-		out := []subscription{}
-		for i := 1; i <= v.next; i++ {
-			if s, ok := v.subs[vendorID(i)]; ok {
-				out = append(out, *s)
-			}
-		}
-		writeJSON(w, 200, out)
-	})
-	mux.HandleFunc("POST /{path...}", v.serveEvent)
-	return mux
-}
-
-func vendorID(n int) string { return fmt.Sprintf("vs-%06d", n) }
-
-// body is the union of every event body's fields the vendor reads.
-type body struct {
-	ExternalID *string `json:"external_id"`
-	Plan       *struct {
-		SKU       string `json:"sku"`
-		Resources []struct {
-			Key      string `json:"key"`
-			Quantity int64  `json:"quantity"`
-		} `json:"resources"`
-		Period *struct {
-			Value int    `json:"value"`
-			Type  string `json:"type"`
-		} `json:"period"`
-	} `json:"plan"`
-	Tenant       *json.RawMessage `json:"tenant"`
-	Reseller     *json.RawMessage `json:"reseller"`
-	Distributor  *json.RawMessage `json:"distributor"`
-	Subscription *struct {
-		ID json.RawMessage `json:"id"`
-	} `json:"subscription"`
-	ID        *string `json:"id"`
-	Email     *string `json:"email"`
-	Password  *string `json:"password"`
-	FirstName *string `json:"first_name"`
-	LastName  *string `json:"last_name"`
-}
-
-func (v *Vendor) serveEvent(w http.ResponseWriter, r *http.Request) {
-	raw, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	path := strings.Trim(r.URL.Path, "/")
-	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone()}
-	if json.Valid(raw) {
-		rec.Body = raw
-	}
-	v.mu.Lock()
-	v.requests = append(v.requests, rec)
-	fault, faulty := v.takeFault(path)
-	v.mu.Unlock()
-	if faulty && fault.Delay > 0 {
-		if !sleep(r.Context(), fault.Delay) {
-			return
-		}
-	}
-	if faulty && fault.Status != 0 {
-		taskError(w, fault.Status, fault.Message)
-		return
-	}
-	q := r.URL.Query()
-	if path != "subscription/create" && path != "order/attributes" {
-		for _, k := range []string{"ap_guid", "reseller_id"} {
-			if q.Get(k) == "" {
-				taskError(w, 400, "missing query argument "+k)
-				return
-			}
-		}
-	}
-	var b body
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &b); err != nil {
-			taskError(w, 400, "body is not valid JSON: "+err.Error())
-			return
-		}
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	status, answer := v.handle(path, &b, q.Get("reseller_id"))
-	if msg, ok := answer.(string); ok && status >= 400 {
-		taskError(w, status, msg)
-		return
-	}
-	writeJSON(w, status, answer)
-}
-
-// takeFault finds an armed fault for path and counts it; v.mu held.
-func (v *Vendor) takeFault(path string) (Fault, bool) {
-	for i, f := range v.faults {
-		if f.Endpoint != path {
-			continue
-		}
-		if f.Times > 0 {
-			v.faults[i].Times--
-			if v.faults[i].Times == 0 {
-				v.faults = append(v.faults[:i], v.faults[i+1:]...)
-			}
-		}
-		return f, true
-	}
-	return Fault{}, false
-}
-
-// handle carries out one event; v.mu held. A string answer with status
-// >= 400 is the task envelope's message.
-func (v *Vendor) handle(path string, b *body, resellerID string) (int, any) {
-	switch path {
-	case "check":
-		return 200, map[string]string{"status": "ok"}
-	case "order/attributes":
-		return 200, map[string]any{"order_attributes": []map[string]any{
-			{"key": "domain", "label": "Domain", "type": "string", "required": true, "values": []string{}},
-		}}
-	case "subscription/create":
-		for field, missing := range map[string]bool{
-			"subscription.id": b.Subscription == nil || len(b.Subscription.ID) == 0,
-			"plan":            b.Plan == nil,
-			"tenant":          b.Tenant == nil,
-			"reseller":        b.Reseller == nil,
-		} {
-			if missing {
-				return 400, "missing required field " + field
-			}
-		}
-		if b.Plan.SKU == "" {
-			return 400, "missing required field plan.sku"
-		}
-		pid := strings.Trim(string(b.Subscription.ID), `"`)
-		if id, ok := v.byPlatform[pid]; ok {
-			// The platform retried a create: same answer, no second record.
-			return 201, map[string]string{"id": id}
-		}
-		v.next++
-		s := &subscription{ID: vendorID(v.next), PlatformID: pid, Status: "active", SKU: b.Plan.SKU, Resources: quantities(b), ResellerID: resellerID}
-		v.subs[s.ID], v.byPlatform[pid] = s, s.ID
-		return 201, map[string]string{"id": s.ID}
-	case "subscription/renew", "subscription/update", "subscription/stop", "subscription/activate",
-		"subscription/delete", "subscription/resource_validation", "subscription/usage", "subscription/consumption":
-		if b.ExternalID == nil || *b.ExternalID == "" {
-			return 400, "missing required field external_id"
-		}
-		s, ok := v.subs[*b.ExternalID]
-		if !ok {
-			return 422, fmt.Sprintf("subscription %s not found", *b.ExternalID)
-		}
-		if s.Status == "deleted" {
-			return 422, fmt.Sprintf("subscription %s is deleted", s.ID)
-		}
-		switch path {
-		case "subscription/renew":
-			s.Renewals++
-			if b.Plan != nil {
-				s.Resources = quantities(b)
-			}
-		case "subscription/update":
-			if b.Plan == nil || b.Plan.SKU == "" {
-				return 400, "missing required field plan.sku"
-			}
-			s.SKU, s.Resources = b.Plan.SKU, quantities(b)
-		case "subscription/stop":
-			s.Status = "stopped"
-		case "subscription/activate":
-			s.Status = "active"
-		case "subscription/delete":
-			s.Status = "deleted"
-		case "subscription/resource_validation":
-			return 200, map[string]bool{"valid": true}
-		case "subscription/usage":
-			out := []map[string]any{}
-			for _, k := range sortedKeys(s.Resources) {
-				out = append(out, map[string]any{"key": k, "usage": s.Resources[k] / 2})
-			}
-			return 200, map[string]any{"resources": out}
-		case "subscription/consumption":
-			out := []map[string]any{}
-			for _, k := range sortedKeys(s.Resources) {
-				out = append(out, map[string]any{"key": k, "consumed": s.Resources[k] * 3})
-			}
-			return 200, map[string]any{"resources": out}
-		}
-		return 200, map[string]any{}
-	case "user/create":
-		for field, p := range map[string]*string{"email": b.Email, "password": b.Password, "first_name": b.FirstName, "last_name": b.LastName} {
-			if p == nil || *p == "" {
-				return 400, "missing required field " + field
-			}
-		}
-		v.next++
-		u := &user{ID: fmt.Sprintf("vu-%06d", v.next), Email: *b.Email, FirstName: *b.FirstName, LastName: *b.LastName, Active: true}
-		v.users[u.ID] = u
-		return 201, map[string]string{"id": u.ID}
-	case "user/update", "user/delete", "user/activate", "user/deactivate", "user/password_reset":
-		if b.ID == nil || *b.ID == "" {
-			return 400, "missing required field id"
-		}
-		u, ok := v.users[*b.ID]
-		if !ok || u.Deleted {
-			return 422, fmt.Sprintf("user %s not found", *b.ID)
-		}
-		switch path {
-		case "user/update":
-			if b.FirstName != nil {
-				u.FirstName = *b.FirstName
-			}
-			if b.LastName != nil {
-				u.LastName = *b.LastName
-			}
-		case "user/delete":
-			u.Deleted = true
-		case "user/activate":
-			u.Active = true
-		case "user/deactivate":
-			u.Active = false
-		case "user/password_reset":
-			if b.Password == nil || *b.Password == "" {
-				return 400, "missing required field password"
-			}
-		}
-		return 200, map[string]any{}
-	}
-	return 404, "unknown endpoint /" + path
-}
-
-func quantities(b *body) map[string]int64 {
-	out := map[string]int64{}
-	if b.Plan != nil {
-		for _, r := range b.Plan.Resources {
-			out[r.Key] = r.Quantity
-		}
+	out := make([]Request, 0, len(v.requests))
+	for _, r := range v.requests {
+		c := *r
+		c.Header = r.Header.Clone()
+		c.Body = slices.Clone(r.Body)
+		out = append(out, c)
 	}
 	return out
 }
 
-func sortedKeys(m map[string]int64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// ClearRequests forgets the recorded requests.
+func (v *Vendor) ClearRequests() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.requests = nil
+}
+
+// Handler serves the vendor endpoints at their documented paths (all
+// POST, see Endpoints) and the control API, whose errors use the same task
+// envelope:
+//
+//	GET    /_control/faults                      [Fault…] as {"endpoint","status","message","delay_ms","times"}
+//	POST   /_control/faults                      arm one Fault (replaces the endpoint's); answers it
+//	DELETE /_control/faults[?endpoint=E]         disarm all, or E's
+//	GET    /_control/requests                    [Request…] oldest first
+//	DELETE /_control/requests                    forget them
+//	GET    /_control/subscriptions[/{id}]        [Subscription…] or one
+//	PUT    /_control/subscriptions/{id}/usage    {"key": n, …} sets usage; answers the Subscription
+//	GET    /_control/users                       [User…]
+//	POST   /_control/reset                       forget all state, requests and faults
+func (v *Vendor) Handler() http.Handler {
+	mux := http.NewServeMux()
+	v.routeControl(mux)
+	mux.HandleFunc("/", v.serveVendor)
+	return mux
+}
+
+// call is one decoded vendor request.
+type call struct {
+	endpoint   string
+	apGUID     string
+	resellerID string
+	body       []byte
+}
+
+// reply is an endpoint's answer.
+type reply struct {
+	status int
+	body   any
+}
+
+func ok(status int, body any) reply { return reply{status, body} }
+
+// fail answers with the documented task envelope.
+func fail(status int, format string, args ...any) reply {
+	return reply{status, taskEnvelope(fmt.Sprintf(format, args...))}
+}
+
+type envelope struct {
+	Task struct {
+		ErrorMessage string `json:"error_message"`
+	} `json:"task"`
+}
+
+func taskEnvelope(msg string) envelope {
+	var e envelope
+	e.Task.ErrorMessage = msg
+	return e
+}
+
+// serveVendor records the request, applies any fault, checks the
+// transport conventions and runs the endpoint.
+func (v *Vendor) serveVendor(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_control/") {
+		// Control calls are not the platform's: never recorded.
+		writeJSON(w, http.StatusNotFound, taskEnvelope(fmt.Sprintf("no control route %s %s", r.Method, r.URL.Path)))
+		return
 	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
+	raw, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	endpoint := strings.Trim(r.URL.Path, "/")
+	rec := &Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: recordedBody(raw)}
+
+	v.mu.Lock()
+	v.seq++
+	rec.Seq = v.seq
+	v.requests = append(v.requests, rec)
+	fault, faulty := v.takeFaultLocked(endpoint, r.Method)
+	v.mu.Unlock()
+
+	answer := func(rep reply) {
+		v.mu.Lock()
+		rec.Status = rep.status
+		v.mu.Unlock()
+		writeJSON(w, rep.status, rep.body)
+	}
+	switch {
+	case !knownEndpoint(endpoint):
+		answer(fail(http.StatusNotFound, "unknown endpoint %s", r.URL.Path))
+		return
+	case r.Method != http.MethodPost:
+		w.Header().Set("Allow", http.MethodPost)
+		answer(fail(http.StatusMethodNotAllowed, "%s takes POST, not %s", r.URL.Path, r.Method))
+		return
+	}
+	if faulty && fault.Delay > 0 && !sleep(r.Context(), fault.Delay) {
+		// The platform gave up: do nothing, as its retry must find the
+		// vendor unchanged.
+		return
+	}
+	if faulty && fault.Status != 0 {
+		answer(fail(fault.Status, "%s", fault.Message))
+		return
+	}
+	if readErr != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(readErr, &tooBig) {
+			answer(fail(http.StatusRequestEntityTooLarge, "body is larger than %d bytes", maxBody))
+		} else {
+			answer(fail(http.StatusBadRequest, "reading the body: %v", readErr))
+		}
+		return
+	}
+	c := &call{endpoint: endpoint, apGUID: r.URL.Query().Get("ap_guid"), resellerID: r.URL.Query().Get("reseller_id"), body: raw}
+	// The Subscription Create heading documents no query, and the platform
+	// can be told to omit it there; everywhere else both are documented.
+	if endpoint != "subscription/create" {
+		for _, k := range []string{"ap_guid", "reseller_id"} {
+			if r.URL.Query().Get(k) == "" {
+				answer(fail(http.StatusBadRequest, "missing query argument %s", k))
+				return
+			}
 		}
 	}
-	return keys
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		// The check call carries no body; elsewhere an empty body reads as
+		// {} so that the answer names the first missing field.
+		c.body = []byte("{}")
+	}
+	if !json.Valid(c.body) {
+		answer(fail(http.StatusBadRequest, "body is not valid JSON"))
+		return
+	}
+	if b := bytes.TrimSpace(c.body); b[0] != '{' {
+		answer(fail(http.StatusBadRequest, "body must be a JSON object"))
+		return
+	}
+	v.mu.Lock()
+	rep := v.route(c)
+	v.mu.Unlock()
+	answer(rep)
+}
+
+// route runs the endpoint; v.mu held.
+func (v *Vendor) route(c *call) reply {
+	switch c.endpoint {
+	case "check":
+		return ok(http.StatusOK, map[string]string{"status": "ok"})
+	case "order/attributes":
+		return v.orderAttributes(c)
+	case "subscription/create":
+		return v.createSubscription(c)
+	case "subscription/resource_validation":
+		return v.validateResources(c)
+	case "subscription/usage":
+		return v.usage(c)
+	case "subscription/consumption":
+		return v.consumption(c)
+	case "subscription/renew", "subscription/update", "subscription/stop", "subscription/activate", "subscription/delete":
+		return v.changeSubscription(c)
+	case "user/create":
+		return v.createUser(c)
+	default: // the other user/… endpoints
+		return v.changeUser(c)
+	}
+}
+
+// takeFaultLocked finds the fault armed on endpoint and counts its use.
+// Requests that the endpoint would refuse anyway (wrong method) do not use
+// a fault up.
+func (v *Vendor) takeFaultLocked(endpoint, method string) (Fault, bool) {
+	if method != http.MethodPost {
+		return Fault{}, false
+	}
+	i := slices.IndexFunc(v.faults, func(f Fault) bool { return f.Endpoint == endpoint })
+	if i < 0 {
+		return Fault{}, false
+	}
+	f := v.faults[i]
+	if f.Times > 0 {
+		v.faults[i].Times--
+		if v.faults[i].Times == 0 {
+			v.faults = slices.Delete(v.faults, i, i+1)
+		}
+	}
+	return f, true
 }
 
 // sleep waits d or until ctx is done; it reports whether d passed.
@@ -437,18 +386,108 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func taskError(w http.ResponseWriter, status int, msg string) {
-	var env struct {
-		Task struct {
-			ErrorMessage string `json:"error_message"`
-		} `json:"task"`
+// orderAttributes answers /order/attributes. Its body (reseller,
+// distributor, attributes_for) does not change the answer.
+func (v *Vendor) orderAttributes(c *call) reply {
+	var b struct {
+		AttributesFor json.RawMessage `json:"attributes_for"`
 	}
-	env.Task.ErrorMessage = msg
-	writeJSON(w, status, env)
+	if r, bad := decode(c.body, &b); bad {
+		return r
+	}
+	out := make([]OrderAttribute, len(v.cfg.OrderAttributes))
+	for i, a := range v.cfg.OrderAttributes {
+		a.Values = append([]string{}, a.Values...) // [] rather than null on the wire
+		out[i] = a
+	}
+	return ok(http.StatusOK, map[string]any{"order_attributes": out})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// decode unmarshals body into dst; on failure it returns a 400 naming the
+// offending field.
+func decode(body []byte, dst any) (reply, bool) {
+	err := json.Unmarshal(body, dst)
+	if err == nil {
+		return reply{}, false
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fail(http.StatusBadRequest, "field %s must be %s, got JSON %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value), true
+	}
+	return fail(http.StatusBadRequest, "body: %v", err), true
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "an integer"
+	case "float64", "float32":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	default:
+		return "an object"
+	}
+}
+
+// present reports whether a JSON field was sent with a value other than null.
+func present(raw json.RawMessage) bool {
+	return len(raw) > 0 && !bytes.Equal(raw, []byte("null"))
+}
+
+func isObject(raw json.RawMessage) bool {
+	b := bytes.TrimSpace(raw)
+	return len(b) > 0 && b[0] == '{'
+}
+
+// requireObjects checks that each named field is present and an object.
+func requireObjects(fields ...namedRaw) (reply, bool) {
+	for _, f := range fields {
+		if !present(f.raw) {
+			return fail(http.StatusBadRequest, "missing required field %s", f.name), true
+		}
+		if !isObject(f.raw) {
+			return fail(http.StatusBadRequest, "field %s must be an object", f.name), true
+		}
+	}
+	return reply{}, false
+}
+
+type namedRaw struct {
+	name string
+	raw  json.RawMessage
+}
+
+// recordedBody keeps a body for the request log: JSON as is, anything else
+// as a JSON string.
+func recordedBody(raw []byte) json.RawMessage {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	if json.Valid(raw) {
+		return slices.Clone(raw)
+	}
+	b, _ := json.Marshal(string(raw))
+	return b
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func cloneMap[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return nil
+	}
+	out := make(map[K]V, len(m))
+	for k, x := range m {
+		out[k] = x
+	}
+	return out
 }
