@@ -41,9 +41,24 @@ func serveOn(t *testing.T, h http.Handler) string {
 
 func newEnv(t *testing.T, seed int64) *env {
 	t.Helper()
+	return newEnvWith(t, seed, nil)
+}
+
+// newEnvWith is newEnv with the sandbox's config adjusted by edit, and
+// the vendor handler wrapped by wrap when given.
+func newEnvWith(t *testing.T, seed int64, edit func(*sandbox.Config), wrap ...func(http.Handler) http.Handler) *env {
+	t.Helper()
 	v := examplevendor.New(examplevendor.Config{})
-	vendorURL := serveOn(t, v.Handler())
-	srv, err := sandbox.New(sandbox.Config{Seed: seed, VendorURL: vendorURL})
+	var h http.Handler = v.Handler()
+	for _, w := range wrap {
+		h = w(h)
+	}
+	vendorURL := serveOn(t, h)
+	cfg := sandbox.Config{Seed: seed, VendorURL: vendorURL}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := sandbox.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

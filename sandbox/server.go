@@ -40,17 +40,28 @@ type Config struct {
 	Logger *slog.Logger
 	// HTTPClient calls vendors; nil means the default client.
 	HTTPClient *http.Client
+	// DataDir holds the SQLite journal and the workspaces, so a restart
+	// finds them again. journal.MemoryDir (":memory:") is a SQLite
+	// database that dies with the process; "" is a plain in-memory
+	// journal, the fastest, for in-process tests.
+	DataDir string
+	// Retention bounds the journal; the zero value keeps everything.
+	Retention journal.Retention
+	// ControlToken, when set, lets callers that send it as a bearer token
+	// read exchanges unredacted (?raw=true). Without it nobody can.
+	ControlToken string
 }
 
 // DefaultConfig is what `apsandbox serve` runs with when nothing is set.
 func DefaultConfig() Config {
-	return Config{Addr: ":8080", Seed: 1, ShutdownTimeout: 10 * time.Second}
+	return Config{Addr: ":8080", Seed: 1, ShutdownTimeout: 10 * time.Second, DataDir: "./data", Retention: journal.DefaultRetention}
 }
 
 // Server is a running (or ready to run) sandbox.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
+	store    journal.Store
 	platform *platform.Platform
 	engine   *gin.Engine
 	ready    atomic.Bool
@@ -64,26 +75,42 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
+	store, err := openStore(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
 	p, err := platform.New(platform.Config{
 		Seed:       cfg.Seed,
 		VendorURL:  cfg.VendorURL,
 		HTTPClient: cfg.HTTPClient,
 		Version:    Version,
 		Logger:     cfg.Logger,
-	}, journal.NewMemory())
+	}, store)
 	if err != nil {
+		store.Close()
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, platform: p}
+	s := &Server{cfg: cfg, log: cfg.Logger, store: store, platform: p}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())
 	e.HandleMethodNotAllowed = true
-	op := operator.New(p, operator.WithReadiness(s.ready.Load), operator.WithLogger(cfg.Logger))
+	op := operator.New(p,
+		operator.WithReadiness(func() bool { return s.ready.Load() && store.Err() == nil }),
+		operator.WithLogger(cfg.Logger),
+		operator.WithControlToken(cfg.ControlToken),
+		operator.WithVersion(Version))
 	op.Register(e)
 	s.engine = e
 	s.ready.Store(true)
 	return s, nil
+}
+
+func openStore(cfg Config) (journal.Store, error) {
+	if cfg.DataDir == "" {
+		return journal.NewMemory(cfg.Retention), nil
+	}
+	return journal.OpenSQLite(context.Background(), cfg.DataDir, cfg.Retention)
 }
 
 // Handler serves the whole sandbox: operator API, health and spec.
@@ -111,7 +138,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("apsandbox listening", "addr", ln.Addr().String(), "version", Version, "seed", s.cfg.Seed, "vendor", s.cfg.VendorURL)
+	s.log.Info("apsandbox listening", "addr", ln.Addr().String(), "version", Version, "seed", s.cfg.Seed, "vendor", s.cfg.VendorURL, "data", dataName(s.cfg.DataDir))
 	select {
 	case err := <-errc:
 		return err
@@ -130,10 +157,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close releases what the sandbox holds.
+// Close commits what is queued and closes the journal. Call it after Run
+// or Serve returned.
 func (s *Server) Close() error {
 	s.ready.Store(false)
-	return nil
+	return s.store.Close()
 }
 
 // accessLog logs one line per request.
@@ -153,4 +181,11 @@ func (s *Server) accessLog() gin.HandlerFunc {
 			"method", c.Request.Method, "path", path, "status", c.Writer.Status(),
 			"duration_ms", float64(time.Since(start).Microseconds())/1000)
 	}
+}
+
+func dataName(dir string) string {
+	if dir == "" {
+		return "(in memory)"
+	}
+	return dir
 }

@@ -26,8 +26,14 @@ const (
 const usage = `apsandbox — a sandbox of the ActivePlatform platform for vendors.
 
 Usage:
-  apsandbox serve [--addr :8080] [--seed 1] [--vendor URL] [--log-level info] [--log-format text]
+  apsandbox serve [--addr :8080] [--data ./data] [--seed 1] [--vendor URL]
+                  [--retain-count 100000] [--retain-age 720h] [--control-token T]
+                  [--log-level info] [--log-format text]
   apsandbox check --vendor URL      call {URL}/check as Vendor Portal's "Start check" does
+  apsandbox replay --from FILE --vendor URL [--ignore PATH]... [--header K=V]...
+                  [--timeout 10s] [--json FILE]
+                                    re-send the exchanges of a JSON Lines export and
+                                    diff the answers; exit 1 when any changed or failed
   apsandbox healthcheck [--addr :8080]
   apsandbox version
 
@@ -69,6 +75,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return serve(ctx, cfg)
 	case "check":
 		return check(ctx, rest, getenv, stdout, stderr)
+	case "replay":
+		return replayCmd(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, rest, getenv, stderr)
 	case "version":
@@ -96,6 +104,10 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&sf.cfg.Addr, "addr", sf.cfg.Addr, "listen address")
+	fs.StringVar(&sf.cfg.DataDir, "data", sf.cfg.DataDir, "directory of the journal and workspaces; :memory: for a throwaway run")
+	fs.IntVar(&sf.cfg.Retention.MaxExchanges, "retain-count", sf.cfg.Retention.MaxExchanges, "exchanges kept per workspace (0: all)")
+	fs.DurationVar(&sf.cfg.Retention.MaxAge, "retain-age", sf.cfg.Retention.MaxAge, "how long exchanges are kept (0: forever)")
+	fs.StringVar(&sf.cfg.ControlToken, "control-token", "", "bearer token that unlocks raw (unredacted) exchanges")
 	fs.Int64Var(&sf.cfg.Seed, "seed", sf.cfg.Seed, "seed of the default workspace's world (non-zero)")
 	fs.StringVar(&sf.cfg.VendorURL, "vendor", "", "vendor base URL (api_path) of the default workspace")
 	fs.DurationVar(&sf.cfg.ShutdownTimeout, "shutdown-timeout", sf.cfg.ShutdownTimeout, "graceful shutdown bound")
@@ -106,6 +118,15 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	}
 	if sf.cfg.Seed <= 0 {
 		return sandbox.Config{}, usageError{fmt.Errorf("--seed must be positive, got %d", sf.cfg.Seed)}
+	}
+	if sf.cfg.DataDir == "" {
+		return sandbox.Config{}, usageError{errors.New("--data must name a directory, or :memory:")}
+	}
+	if sf.cfg.Retention.MaxExchanges < 0 {
+		return sandbox.Config{}, usageError{fmt.Errorf("--retain-count must not be negative, got %d", sf.cfg.Retention.MaxExchanges)}
+	}
+	if sf.cfg.Retention.MaxAge < 0 {
+		return sandbox.Config{}, usageError{fmt.Errorf("--retain-age must not be negative, got %s", sf.cfg.Retention.MaxAge)}
 	}
 	if sf.cfg.ShutdownTimeout <= 0 {
 		return sandbox.Config{}, usageError{fmt.Errorf("--shutdown-timeout must be positive, got %s", sf.cfg.ShutdownTimeout)}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apsandbox/apsandbox/sandbox/journal"
 )
 
 func env(kv map[string]string) func(string) string {
@@ -24,6 +26,9 @@ func TestServeConfig(t *testing.T) {
 		wantAddr   string
 		wantSeed   int64
 		wantVendor string
+		// wantData "" means the default, ./data.
+		wantData   string
+		wantRetain journal.Retention
 		wantErr    string
 	}{
 		{name: "defaults", wantAddr: ":8080", wantSeed: 1},
@@ -37,6 +42,13 @@ func TestServeConfig(t *testing.T) {
 		{name: "bad log level", args: []string{"--log-level", "loud"}, wantErr: "--log-level"},
 		{name: "bad log format env", env: map[string]string{"APSANDBOX_LOG_FORMAT": "xml"}, wantErr: "--log-format"},
 		{name: "bad shutdown timeout", args: []string{"--shutdown-timeout", "-1s"}, wantErr: "--shutdown-timeout must be positive"},
+		{name: "data and retention", args: []string{"--data", ":memory:", "--retain-count", "10", "--retain-age", "1h"}, wantAddr: ":8080", wantSeed: 1,
+			wantData: ":memory:", wantRetain: journal.Retention{MaxExchanges: 10, MaxAge: time.Hour}},
+		{name: "data and retention from env", env: map[string]string{"APSANDBOX_DATA": "/srv/ap", "APSANDBOX_RETAIN_COUNT": "0", "APSANDBOX_RETAIN_AGE": "0s"},
+			wantAddr: ":8080", wantSeed: 1, wantData: "/srv/ap", wantRetain: journal.Retention{}},
+		{name: "empty data", args: []string{"--data", ""}, wantErr: "--data must name a directory"},
+		{name: "negative retain count", args: []string{"--retain-count", "-1"}, wantErr: "--retain-count must not be negative"},
+		{name: "negative retain age", env: map[string]string{"APSANDBOX_RETAIN_AGE": "-5m"}, wantErr: "--retain-age must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +64,13 @@ func TestServeConfig(t *testing.T) {
 			}
 			if cfg.Addr != tt.wantAddr || cfg.Seed != tt.wantSeed || cfg.VendorURL != tt.wantVendor {
 				t.Errorf("got addr=%q seed=%d vendor=%q, want %q %d %q", cfg.Addr, cfg.Seed, cfg.VendorURL, tt.wantAddr, tt.wantSeed, tt.wantVendor)
+			}
+			wantData, wantRetain := tt.wantData, tt.wantRetain
+			if wantData == "" {
+				wantData, wantRetain = "./data", journal.DefaultRetention
+			}
+			if cfg.DataDir != wantData || cfg.Retention != wantRetain {
+				t.Errorf("got data=%q retention=%+v, want %q %+v", cfg.DataDir, cfg.Retention, wantData, wantRetain)
 			}
 		})
 	}
@@ -119,7 +138,9 @@ func TestServeAndHealthcheck(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--addr", addr}, env(nil), io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", addr, "--data", t.TempDir()}, env(nil), io.Discard, io.Discard)
+	}()
 
 	deadline := time.Now().Add(10 * time.Second)
 	for {

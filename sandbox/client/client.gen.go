@@ -304,6 +304,48 @@ func (e ProvisioningMode) Valid() bool {
 	}
 }
 
+// Defines values for ReplayChangeOp.
+const (
+	ReplayChangeOpAdd     ReplayChangeOp = "add"
+	ReplayChangeOpRemove  ReplayChangeOp = "remove"
+	ReplayChangeOpReplace ReplayChangeOp = "replace"
+)
+
+// Valid indicates whether the value is a known member of the ReplayChangeOp enum.
+func (e ReplayChangeOp) Valid() bool {
+	switch e {
+	case ReplayChangeOpAdd:
+		return true
+	case ReplayChangeOpRemove:
+		return true
+	case ReplayChangeOpReplace:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReplayItemVerdict.
+const (
+	ReplayItemVerdictChanged ReplayItemVerdict = "changed"
+	ReplayItemVerdictEqual   ReplayItemVerdict = "equal"
+	ReplayItemVerdictFailed  ReplayItemVerdict = "failed"
+)
+
+// Valid indicates whether the value is a known member of the ReplayItemVerdict enum.
+func (e ReplayItemVerdict) Valid() bool {
+	switch e {
+	case ReplayItemVerdictChanged:
+		return true
+	case ReplayItemVerdictEqual:
+		return true
+	case ReplayItemVerdictFailed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ServiceTermDeleteType.
 const (
 	ServiceTermDeleteTypeAutomatic ServiceTermDeleteType = "automatic"
@@ -472,6 +514,24 @@ func (e UserStatus) Valid() bool {
 	}
 }
 
+// Defines values for ExportExchangesParamsFormat.
+const (
+	ExportExchangesParamsFormatHar   ExportExchangesParamsFormat = "har"
+	ExportExchangesParamsFormatJsonl ExportExchangesParamsFormat = "jsonl"
+)
+
+// Valid indicates whether the value is a known member of the ExportExchangesParamsFormat enum.
+func (e ExportExchangesParamsFormat) Valid() bool {
+	switch e {
+	case ExportExchangesParamsFormatHar:
+		return true
+	case ExportExchangesParamsFormatJsonl:
+		return true
+	default:
+		return false
+	}
+}
+
 // Ability The operations the platform allows on the subscription now.
 type Ability struct {
 	Activate bool `json:"activate"`
@@ -579,18 +639,26 @@ type Event string
 
 // Exchange defines model for Exchange.
 type Exchange struct {
+	// Action The operator action that caused the call (`order`, `renew`, `retry`, `check`…).
+	Action     *string `json:"action,omitempty"`
 	DurationMs float64 `json:"duration_ms"`
 
 	// Error The platform's reading of a failure (the vendor's task.error_message or the transport error).
-	Error   *string         `json:"error,omitempty"`
-	Event   Event           `json:"event"`
-	ID      int64           `json:"id"`
-	OrderID *int64          `json:"order_id,omitempty"`
-	Outcome Outcome         `json:"outcome"`
-	Request ExchangeRequest `json:"request"`
+	Error   *string `json:"error,omitempty"`
+	Event   Event   `json:"event"`
+	ID      int64   `json:"id"`
+	OrderID *int64  `json:"order_id,omitempty"`
+
+	// OriginalID For an imported exchange, its id in the journal it came from.
+	OriginalID *int64          `json:"original_id,omitempty"`
+	Outcome    Outcome         `json:"outcome"`
+	Request    ExchangeRequest `json:"request"`
 
 	// Response Absent when nothing came back.
 	Response *ExchangeResponse `json:"response,omitempty"`
+
+	// RunID The scenario run that made the call (header `X-Apsandbox-Run` on the operation).
+	RunID *string `json:"run_id,omitempty"`
 
 	// StartedAt Wall-clock time.
 	StartedAt      time.Time `json:"started_at"`
@@ -613,12 +681,15 @@ type ExchangeList struct {
 // ExchangeRequest defines model for ExchangeRequest.
 type ExchangeRequest struct {
 	// Body The JSON body sent; absent when none was.
-	Body    json.RawMessage `json:"body,omitempty"`
-	Headers StringMap       `json:"headers"`
-	Method  string          `json:"method"`
-	Path    string          `json:"path"`
-	Query   StringMap       `json:"query"`
-	URL     string          `json:"url"`
+	Body json.RawMessage `json:"body,omitempty"`
+
+	// Endpoint The event's path below api_path, e.g. `/subscription/renew`; replays aim it at another base URL.
+	Endpoint *string   `json:"endpoint,omitempty"`
+	Headers  StringMap `json:"headers"`
+	Method   string    `json:"method"`
+	Path     string    `json:"path"`
+	Query    StringMap `json:"query"`
+	URL      string    `json:"url"`
 }
 
 // ExchangeResponse defines model for ExchangeResponse.
@@ -628,6 +699,18 @@ type ExchangeResponse struct {
 	Status  int64     `json:"status"`
 }
 
+// HAR An HTTP Archive 1.2 document.
+type HAR struct {
+	Log struct {
+		Creator struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"creator"`
+		Entries []map[string]interface{} `json:"entries"`
+		Version string                   `json:"version"`
+	} `json:"log"`
+}
+
 // HealthStatus defines model for HealthStatus.
 type HealthStatus struct {
 	Status HealthStatusStatus `json:"status"`
@@ -635,6 +718,14 @@ type HealthStatus struct {
 
 // HealthStatusStatus defines model for HealthStatus.Status.
 type HealthStatusStatus string
+
+// ImportResult defines model for ImportResult.
+type ImportResult struct {
+	// FirstID 0 when nothing was imported.
+	FirstID  int64 `json:"first_id"`
+	Imported int64 `json:"imported"`
+	LastID   int64 `json:"last_id"`
+}
 
 // IntegrationSettings defines model for IntegrationSettings.
 type IntegrationSettings struct {
@@ -844,6 +935,83 @@ type RenewRequest struct {
 
 	// Resources Absent keeps the current quantities.
 	Resources *QuantityMap `json:"resources,omitempty"`
+}
+
+// ReplayChange defines model for ReplayChange.
+type ReplayChange struct {
+	Op ReplayChangeOp `json:"op"`
+
+	// Path JSON Pointer into the body.
+	Path string `json:"path"`
+
+	// Recorded The recorded value, any JSON value including null (absent for add).
+	Recorded *json.RawMessage `json:"recorded,omitempty"`
+
+	// Replayed The new value, any JSON value including null (absent for remove).
+	Replayed *json.RawMessage `json:"replayed,omitempty"`
+}
+
+// ReplayChangeOp defines model for ReplayChange.Op.
+type ReplayChangeOp string
+
+// ReplayFilter Which exchanges to replay; fields as the list's query parameters.
+type ReplayFilter struct {
+	Action         *string  `json:"action,omitempty"`
+	AfterID        *int64   `json:"after_id,omitempty"`
+	Event          *Event   `json:"event,omitempty"`
+	OrderID        *int64   `json:"order_id,omitempty"`
+	Outcome        *Outcome `json:"outcome,omitempty"`
+	RunID          *string  `json:"run_id,omitempty"`
+	Status         *int64   `json:"status,omitempty"`
+	SubscriptionID *int64   `json:"subscription_id,omitempty"`
+	UntilID        *int64   `json:"until_id,omitempty"`
+	UserID         *int64   `json:"user_id,omitempty"`
+}
+
+// ReplayItem defines model for ReplayItem.
+type ReplayItem struct {
+	Changes        []ReplayChange    `json:"changes"`
+	DurationMs     float64           `json:"duration_ms"`
+	Error          *string           `json:"error,omitempty"`
+	Event          string            `json:"event"`
+	ExchangeID     int64             `json:"exchange_id"`
+	Method         string            `json:"method"`
+	RecordedStatus int64             `json:"recorded_status"`
+	ReplayedStatus int64             `json:"replayed_status"`
+	StatusChanged  bool              `json:"status_changed"`
+	URL            string            `json:"url"`
+	Verdict        ReplayItemVerdict `json:"verdict"`
+}
+
+// ReplayItemVerdict defines model for ReplayItem.Verdict.
+type ReplayItemVerdict string
+
+// ReplayReport defines model for ReplayReport.
+type ReplayReport struct {
+	Ignore  []string     `json:"ignore"`
+	Items   []ReplayItem `json:"items"`
+	Summary struct {
+		Changed int64 `json:"changed"`
+		Equal   int64 `json:"equal"`
+		Failed  int64 `json:"failed"`
+		Total   int64 `json:"total"`
+	} `json:"summary"`
+	Target string `json:"target"`
+}
+
+// ReplayRequest defines model for ReplayRequest.
+type ReplayRequest struct {
+	// Filter Which exchanges to replay; fields as the list's query parameters.
+	Filter *ReplayFilter `json:"filter,omitempty"`
+
+	// Ignore JSON Pointers whose differences do not count; a segment may be `*`
+	// (any one member or index) or `**` (any depth): `/id`,
+	// `/items/*/created_at`, `/**/updated_at`.
+	Ignore    *[]string `json:"ignore,omitempty"`
+	TimeoutMs *int64    `json:"timeout_ms,omitempty"`
+
+	// VendorURL Base URL to replay against; default the workspace's api_path.
+	VendorURL *string `json:"vendor_url,omitempty"`
 }
 
 // Reseller defines model for Reseller.
@@ -1058,8 +1226,53 @@ type World struct {
 // ID defines model for ID.
 type ID = int64
 
+// Raw defines model for Raw.
+type Raw = bool
+
 // Workspace defines model for Workspace.
 type Workspace = string
+
+// XAction defines model for XAction.
+type XAction = string
+
+// XAfter defines model for XAfter.
+type XAfter = int64
+
+// XEvent defines model for XEvent.
+type XEvent = Event
+
+// XFrom defines model for XFrom.
+type XFrom = time.Time
+
+// XOrder defines model for XOrder.
+type XOrder = int64
+
+// XOutcome defines model for XOutcome.
+type XOutcome = Outcome
+
+// XRun defines model for XRun.
+type XRun = string
+
+// XStatus defines model for XStatus.
+type XStatus = int64
+
+// XSubscription defines model for XSubscription.
+type XSubscription = int64
+
+// XTo defines model for XTo.
+type XTo = time.Time
+
+// XUntil defines model for XUntil.
+type XUntil = int64
+
+// XUser defines model for XUser.
+type XUser = int64
+
+// XVirtualFrom defines model for XVirtualFrom.
+type XVirtualFrom = time.Time
+
+// XVirtualTo defines model for XVirtualTo.
+type XVirtualTo = time.Time
 
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
@@ -1067,20 +1280,102 @@ type BadRequest = Error
 // Conflict defines model for Conflict.
 type Conflict = Error
 
+// Forbidden defines model for Forbidden.
+type Forbidden = Error
+
 // NotFound defines model for NotFound.
 type NotFound = Error
 
 // ListExchangesParams defines parameters for ListExchanges.
 type ListExchangesParams struct {
-	Event          *Event   `form:"event,omitempty" json:"event,omitempty"`
-	SubscriptionID *int64   `form:"subscription_id,omitempty" json:"subscription_id,omitempty"`
-	OrderID        *int64   `form:"order_id,omitempty" json:"order_id,omitempty"`
-	UserID         *int64   `form:"user_id,omitempty" json:"user_id,omitempty"`
-	Outcome        *Outcome `form:"outcome,omitempty" json:"outcome,omitempty"`
+	Event          *XEvent        `form:"event,omitempty" json:"event,omitempty"`
+	SubscriptionID *XSubscription `form:"subscription_id,omitempty" json:"subscription_id,omitempty"`
+	OrderID        *XOrder        `form:"order_id,omitempty" json:"order_id,omitempty"`
+	UserID         *XUser         `form:"user_id,omitempty" json:"user_id,omitempty"`
+	Outcome        *XOutcome      `form:"outcome,omitempty" json:"outcome,omitempty"`
+
+	// Status The vendor's HTTP status; `0` selects calls that got no answer.
+	Status *XStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Action The operator action that caused the call (`order`, `renew`, `check`…).
+	Action *XAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// RunID The scenario run that made the call.
+	RunID *XRun `form:"run_id,omitempty" json:"run_id,omitempty"`
+
+	// From Wall-clock start at or after this time.
+	From *XFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Wall-clock start before this time.
+	To *XTo `form:"to,omitempty" json:"to,omitempty"`
+
+	// VirtualFrom Workspace-clock time at or after this time.
+	VirtualFrom *XVirtualFrom `form:"virtual_from,omitempty" json:"virtual_from,omitempty"`
+
+	// VirtualTo Workspace-clock time before this time.
+	VirtualTo *XVirtualTo `form:"virtual_to,omitempty" json:"virtual_to,omitempty"`
 
 	// AfterID Only exchanges with a larger id (the `next_cursor` of the previous page).
-	AfterID *int64 `form:"after_id,omitempty" json:"after_id,omitempty"`
-	Limit   *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+	AfterID *XAfter `form:"after_id,omitempty" json:"after_id,omitempty"`
+
+	// UntilID Only exchanges with an id up to and including this one.
+	UntilID *XUntil `form:"until_id,omitempty" json:"until_id,omitempty"`
+
+	// Raw Show secrets unredacted. Needs `Authorization: Bearer <token>` with the
+	// sandbox's control token (`--control-token`); `403 forbidden` otherwise.
+	Raw   *Raw   `form:"raw,omitempty" json:"raw,omitempty"`
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ExportExchangesParams defines parameters for ExportExchanges.
+type ExportExchangesParams struct {
+	Format         ExportExchangesParamsFormat `form:"format" json:"format"`
+	Event          *XEvent                     `form:"event,omitempty" json:"event,omitempty"`
+	SubscriptionID *XSubscription              `form:"subscription_id,omitempty" json:"subscription_id,omitempty"`
+	OrderID        *XOrder                     `form:"order_id,omitempty" json:"order_id,omitempty"`
+	UserID         *XUser                      `form:"user_id,omitempty" json:"user_id,omitempty"`
+	Outcome        *XOutcome                   `form:"outcome,omitempty" json:"outcome,omitempty"`
+
+	// Status The vendor's HTTP status; `0` selects calls that got no answer.
+	Status *XStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Action The operator action that caused the call (`order`, `renew`, `check`…).
+	Action *XAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// RunID The scenario run that made the call.
+	RunID *XRun `form:"run_id,omitempty" json:"run_id,omitempty"`
+
+	// From Wall-clock start at or after this time.
+	From *XFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Wall-clock start before this time.
+	To *XTo `form:"to,omitempty" json:"to,omitempty"`
+
+	// VirtualFrom Workspace-clock time at or after this time.
+	VirtualFrom *XVirtualFrom `form:"virtual_from,omitempty" json:"virtual_from,omitempty"`
+
+	// VirtualTo Workspace-clock time before this time.
+	VirtualTo *XVirtualTo `form:"virtual_to,omitempty" json:"virtual_to,omitempty"`
+
+	// AfterID Only exchanges with a larger id (the `next_cursor` of the previous page).
+	AfterID *XAfter `form:"after_id,omitempty" json:"after_id,omitempty"`
+
+	// UntilID Only exchanges with an id up to and including this one.
+	UntilID *XUntil `form:"until_id,omitempty" json:"until_id,omitempty"`
+
+	// Raw Show secrets unredacted. Needs `Authorization: Bearer <token>` with the
+	// sandbox's control token (`--control-token`); `403 forbidden` otherwise.
+	Raw *Raw `form:"raw,omitempty" json:"raw,omitempty"`
+}
+
+// ExportExchangesParamsFormat defines parameters for ExportExchanges.
+type ExportExchangesParamsFormat string
+
+// GetExchangeParams defines parameters for GetExchange.
+type GetExchangeParams struct {
+	// Raw Show secrets unredacted. Needs `Authorization: Bearer <token>` with the
+	// sandbox's control token (`--control-token`); `403 forbidden` otherwise.
+	Raw *Raw `form:"raw,omitempty" json:"raw,omitempty"`
 }
 
 // ListOrdersParams defines parameters for ListOrders.
@@ -1101,6 +1396,9 @@ type CreateWorkspaceJSONRequestBody = CreateWorkspaceRequest
 
 // PutIntegrationJSONRequestBody defines body for PutIntegration for application/json ContentType.
 type PutIntegrationJSONRequestBody = IntegrationSettingsUpdate
+
+// CreateReplayJSONRequestBody defines body for CreateReplay for application/json ContentType.
+type CreateReplayJSONRequestBody = ReplayRequest
 
 // PlaceOrderJSONRequestBody defines body for PlaceOrder for application/json ContentType.
 type PlaceOrderJSONRequestBody = OrderRequest
@@ -1228,11 +1526,37 @@ type ClientInterface interface {
 
 	// ListExchanges The journal, oldest first, paged forward with `after_id`.
 	//
+	// Secret headers (Authorization, tokens, cookies) and password, secret
+	// and token fields of bodies read `[FILTERED]` unless `raw=true` is
+	// asked by a caller holding the sandbox's control token.
+	//
 	// Corresponds with GET /api/v1/workspaces/{ws}/exchanges (the `ListExchanges` operationId).
 	ListExchanges(ctx context.Context, ws Workspace, params *ListExchangesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ExportExchanges Export the journal as JSON Lines or HAR 1.2.
+	//
+	// `jsonl` writes one exchange per line, each with
+	// `"schema": "apsandbox.exchange/v1"`; it is what `POST …/exchanges/import`
+	// and `apsandbox replay --from` read. `har` opens in browser devtools,
+	// Postman and Insomnia. Takes the filters of the list; redaction as there.
+	//
+	// Corresponds with GET /api/v1/workspaces/{ws}/exchanges/export (the `ExportExchanges` operationId).
+	ExportExchanges(ctx context.Context, ws Workspace, params *ExportExchangesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportExchangesWithBody Import a JSON Lines export into this workspace.
+	//
+	// All or nothing: a file with a bad line imports nothing, and the error
+	// names every bad line and field. Imported exchanges get new ids here and
+	// keep their old id as `original_id`; replay them with `after_id` /
+	// `until_id` from the answer.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/exchanges/import (the `ImportExchanges` operationId).
+	ImportExchangesWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetExchange performs a GET /api/v1/workspaces/{ws}/exchanges/{id} (the `GetExchange` operationId) request.
-	GetExchange(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetExchange(ctx context.Context, ws Workspace, id ID, params *GetExchangeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetIntegration The integration settings.
 	//
@@ -1273,6 +1597,34 @@ type ClientInterface interface {
 
 	// GetPlan performs a GET /api/v1/workspaces/{ws}/plans/{id} (the `GetPlan` operationId) request.
 	GetPlan(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateReplayWithBody Re-send recorded vendor calls and diff the answers with the recorded ones.
+	//
+	// The selected exchanges (at most 10,000) are sent again, in order, to
+	// `vendor_url` (default: the workspace's api_path), each to its endpoint
+	// below that URL with its recorded query, headers and body. Each new
+	// answer is compared with the recorded one: status, and the JSON body
+	// semantically (member order and whitespace do not count), except at the
+	// `ignore` paths. Replays change nothing in the world.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/replays (the `CreateReplay` operationId).
+	CreateReplayWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateReplay Re-send recorded vendor calls and diff the answers with the recorded ones.
+	//
+	// The selected exchanges (at most 10,000) are sent again, in order, to
+	// `vendor_url` (default: the workspace's api_path), each to its endpoint
+	// below that URL with its recorded query, headers and body. Each new
+	// answer is compared with the recorded one: status, and the JSON body
+	// semantically (member order and whitespace do not count), except at the
+	// `ignore` paths. Replays change nothing in the world.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/replays (the `CreateReplay` operationId).
+	CreateReplay(ctx context.Context, ws Workspace, body CreateReplayJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListResellers performs a GET /api/v1/workspaces/{ws}/resellers (the `ListResellers` operationId) request.
 	ListResellers(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1521,6 +1873,10 @@ func (c *Client) GetDistributor(ctx context.Context, ws Workspace, id ID, reqEdi
 
 // ListExchanges The journal, oldest first, paged forward with `after_id`.
 //
+// Secret headers (Authorization, tokens, cookies) and password, secret
+// and token fields of bodies read `[FILTERED]` unless `raw=true` is
+// asked by a caller holding the sandbox's control token.
+//
 // Corresponds with GET /api/v1/workspaces/{ws}/exchanges (the `ListExchanges` operationId).
 func (c *Client) ListExchanges(ctx context.Context, ws Workspace, params *ListExchangesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListExchangesRequest(c.Server, ws, params)
@@ -1534,9 +1890,51 @@ func (c *Client) ListExchanges(ctx context.Context, ws Workspace, params *ListEx
 	return c.Client.Do(req)
 }
 
+// ExportExchanges Export the journal as JSON Lines or HAR 1.2.
+//
+// `jsonl` writes one exchange per line, each with
+// `"schema": "apsandbox.exchange/v1"`; it is what `POST …/exchanges/import`
+// and `apsandbox replay --from` read. `har` opens in browser devtools,
+// Postman and Insomnia. Takes the filters of the list; redaction as there.
+//
+// Corresponds with GET /api/v1/workspaces/{ws}/exchanges/export (the `ExportExchanges` operationId).
+func (c *Client) ExportExchanges(ctx context.Context, ws Workspace, params *ExportExchangesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExportExchangesRequest(c.Server, ws, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportExchangesWithBody Import a JSON Lines export into this workspace.
+//
+// All or nothing: a file with a bad line imports nothing, and the error
+// names every bad line and field. Imported exchanges get new ids here and
+// keep their old id as `original_id`; replay them with `after_id` /
+// `until_id` from the answer.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/exchanges/import (the `ImportExchanges` operationId).
+func (c *Client) ImportExchangesWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportExchangesRequestWithBody(c.Server, ws, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetExchange performs a GET /api/v1/workspaces/{ws}/exchanges/{id} (the `GetExchange` operationId) request.
-func (c *Client) GetExchange(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetExchangeRequest(c.Server, ws, id)
+func (c *Client) GetExchange(ctx context.Context, ws Workspace, id ID, params *GetExchangeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetExchangeRequest(c.Server, ws, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1657,6 +2055,54 @@ func (c *Client) ListPlans(ctx context.Context, ws Workspace, reqEditors ...Requ
 // GetPlan performs a GET /api/v1/workspaces/{ws}/plans/{id} (the `GetPlan` operationId) request.
 func (c *Client) GetPlan(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetPlanRequest(c.Server, ws, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateReplayWithBody Re-send recorded vendor calls and diff the answers with the recorded ones.
+//
+// The selected exchanges (at most 10,000) are sent again, in order, to
+// `vendor_url` (default: the workspace's api_path), each to its endpoint
+// below that URL with its recorded query, headers and body. Each new
+// answer is compared with the recorded one: status, and the JSON body
+// semantically (member order and whitespace do not count), except at the
+// `ignore` paths. Replays change nothing in the world.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/replays (the `CreateReplay` operationId).
+func (c *Client) CreateReplayWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReplayRequestWithBody(c.Server, ws, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateReplay Re-send recorded vendor calls and diff the answers with the recorded ones.
+//
+// The selected exchanges (at most 10,000) are sent again, in order, to
+// `vendor_url` (default: the workspace's api_path), each to its endpoint
+// below that URL with its recorded query, headers and body. Each new
+// answer is compared with the recorded one: status, and the JSON body
+// semantically (member order and whitespace do not count), except at the
+// `ignore` paths. Replays change nothing in the world.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/replays (the `CreateReplay` operationId).
+func (c *Client) CreateReplay(ctx context.Context, ws Workspace, body CreateReplayJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateReplayRequest(c.Server, ws, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2381,9 +2827,117 @@ func NewListExchangesRequest(server string, ws Workspace, params *ListExchangesP
 
 		}
 
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Action != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "action", *params.Action, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RunID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "run_id", *params.RunID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.VirtualFrom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "virtual_from", *params.VirtualFrom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.VirtualTo != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "virtual_to", *params.VirtualTo, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.AfterID != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after_id", *params.AfterID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UntilID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until_id", *params.UntilID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Raw != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "raw", *params.Raw, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2419,8 +2973,281 @@ func NewListExchangesRequest(server string, ws Workspace, params *ListExchangesP
 	return req, nil
 }
 
+// NewExportExchangesRequest constructs an http.Request for the ExportExchanges method
+func NewExportExchangesRequest(server string, ws Workspace, params *ExportExchangesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/exchanges/export", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Event != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "event", *params.Event, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SubscriptionID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "subscription_id", *params.SubscriptionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.OrderID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order_id", *params.OrderID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", *params.UserID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Outcome != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "outcome", *params.Outcome, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Action != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "action", *params.Action, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RunID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "run_id", *params.RunID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.From != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", *params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.To != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", *params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.VirtualFrom != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "virtual_from", *params.VirtualFrom, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.VirtualTo != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "virtual_to", *params.VirtualTo, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AfterID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after_id", *params.AfterID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UntilID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "until_id", *params.UntilID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Raw != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "raw", *params.Raw, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewImportExchangesRequestWithBody constructs an http.Request for the ImportExchanges method, with any body, and a specified content type
+func NewImportExchangesRequestWithBody(server string, ws Workspace, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/exchanges/import", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetExchangeRequest constructs an http.Request for the GetExchange method
-func NewGetExchangeRequest(server string, ws Workspace, id ID) (*http.Request, error) {
+func NewGetExchangeRequest(server string, ws Workspace, id ID, params *GetExchangeParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2450,6 +3277,33 @@ func NewGetExchangeRequest(server string, ws Workspace, id ID) (*http.Request, e
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Raw != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "raw", *params.Raw, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2748,6 +3602,53 @@ func NewGetPlanRequest(server string, ws Workspace, id ID) (*http.Request, error
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewCreateReplayRequest calls the generic CreateReplay builder with application/json body
+func NewCreateReplayRequest(server string, ws Workspace, body CreateReplayJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateReplayRequestWithBody(server, ws, "application/json", bodyReader)
+}
+
+// NewCreateReplayRequestWithBody constructs an http.Request for the CreateReplay method, with any body, and a specified content type
+func NewCreateReplayRequestWithBody(server string, ws Workspace, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/replays", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3770,15 +4671,43 @@ type ClientWithResponsesInterface interface {
 
 	// ListExchangesWithResponse The journal, oldest first, paged forward with `after_id`.
 	//
+	// Secret headers (Authorization, tokens, cookies) and password, secret
+	// and token fields of bodies read `[FILTERED]` unless `raw=true` is
+	// asked by a caller holding the sandbox's control token.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/workspaces/{ws}/exchanges (the `ListExchanges` operationId).
 	ListExchangesWithResponse(ctx context.Context, ws Workspace, params *ListExchangesParams, reqEditors ...RequestEditorFn) (*ListExchangesResponse, error)
 
+	// ExportExchangesWithResponse Export the journal as JSON Lines or HAR 1.2.
+	//
+	// `jsonl` writes one exchange per line, each with
+	// `"schema": "apsandbox.exchange/v1"`; it is what `POST …/exchanges/import`
+	// and `apsandbox replay --from` read. `har` opens in browser devtools,
+	// Postman and Insomnia. Takes the filters of the list; redaction as there.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/workspaces/{ws}/exchanges/export (the `ExportExchanges` operationId).
+	ExportExchangesWithResponse(ctx context.Context, ws Workspace, params *ExportExchangesParams, reqEditors ...RequestEditorFn) (*ExportExchangesResponse, error)
+
+	// ImportExchangesWithBodyWithResponse Import a JSON Lines export into this workspace.
+	//
+	// All or nothing: a file with a bad line imports nothing, and the error
+	// names every bad line and field. Imported exchanges get new ids here and
+	// keep their old id as `original_id`; replay them with `after_id` /
+	// `until_id` from the answer.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/exchanges/import (the `ImportExchanges` operationId).
+	ImportExchangesWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportExchangesResponse, error)
+
 	// GetExchangeWithResponse performs a GET /api/v1/workspaces/{ws}/exchanges/{id} (the `GetExchange` operationId) request.
 	//
 	// Returns a wrapper object for the known response body format(s).
-	GetExchangeWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*GetExchangeResponse, error)
+	GetExchangeWithResponse(ctx context.Context, ws Workspace, id ID, params *GetExchangeParams, reqEditors ...RequestEditorFn) (*GetExchangeResponse, error)
 
 	// GetIntegrationWithResponse The integration settings.
 	//
@@ -3831,6 +4760,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns a wrapper object for the known response body format(s).
 	GetPlanWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*GetPlanResponse, error)
+
+	// CreateReplayWithBodyWithResponse Re-send recorded vendor calls and diff the answers with the recorded ones.
+	//
+	// The selected exchanges (at most 10,000) are sent again, in order, to
+	// `vendor_url` (default: the workspace's api_path), each to its endpoint
+	// below that URL with its recorded query, headers and body. Each new
+	// answer is compared with the recorded one: status, and the JSON body
+	// semantically (member order and whitespace do not count), except at the
+	// `ignore` paths. Replays change nothing in the world.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/replays (the `CreateReplay` operationId).
+	CreateReplayWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReplayResponse, error)
+
+	// CreateReplayWithResponse Re-send recorded vendor calls and diff the answers with the recorded ones.
+	//
+	// The selected exchanges (at most 10,000) are sent again, in order, to
+	// `vendor_url` (default: the workspace's api_path), each to its endpoint
+	// below that URL with its recorded query, headers and body. Each new
+	// answer is compared with the recorded one: status, and the JSON body
+	// semantically (member order and whitespace do not count), except at the
+	// `ignore` paths. Replays change nothing in the world.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/replays (the `CreateReplay` operationId).
+	CreateReplayWithResponse(ctx context.Context, ws Workspace, body CreateReplayJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReplayResponse, error)
 
 	// ListResellersWithResponse performs a GET /api/v1/workspaces/{ws}/resellers (the `ListResellers` operationId) request.
 	//
@@ -4350,6 +5307,8 @@ type ListExchangesResponse struct {
 	JSON200 *ExchangeList
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSONDefault the response for an HTTP default `application/json` response
@@ -4364,6 +5323,11 @@ func (r ListExchangesResponse) GetJSON200() *ExchangeList {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r ListExchangesResponse) GetJSON400() *BadRequest {
 	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListExchangesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -4405,6 +5369,137 @@ func (r ListExchangesResponse) ContentType() string {
 	return ""
 }
 
+type ExportExchangesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *HAR
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExportExchangesResponse) GetJSON200() *HAR {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExportExchangesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ExportExchangesResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ExportExchangesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ExportExchangesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ExportExchangesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExportExchangesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExportExchangesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExportExchangesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportExchangesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ImportResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportExchangesResponse) GetJSON200() *ImportResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportExchangesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportExchangesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ImportExchangesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportExchangesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportExchangesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportExchangesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportExchangesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetExchangeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4412,6 +5507,8 @@ type GetExchangeResponse struct {
 	JSON200 *Exchange
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSONDefault the response for an HTTP default `application/json` response
@@ -4426,6 +5523,11 @@ func (r GetExchangeResponse) GetJSON200() *Exchange {
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
 func (r GetExchangeResponse) GetJSON400() *BadRequest {
 	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetExchangeResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -4881,6 +5983,75 @@ func (r GetPlanResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetPlanResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateReplayResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ReplayReport
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateReplayResponse) GetJSON200() *ReplayReport {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateReplayResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateReplayResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateReplayResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CreateReplayResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateReplayResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateReplayResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateReplayResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateReplayResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6340,6 +7511,10 @@ func (c *ClientWithResponses) GetDistributorWithResponse(ctx context.Context, ws
 
 // ListExchangesWithResponse The journal, oldest first, paged forward with `after_id`.
 //
+// Secret headers (Authorization, tokens, cookies) and password, secret
+// and token fields of bodies read `[FILTERED]` unless `raw=true` is
+// asked by a caller holding the sandbox's control token.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/workspaces/{ws}/exchanges (the `ListExchanges` operationId).
@@ -6351,11 +7526,47 @@ func (c *ClientWithResponses) ListExchangesWithResponse(ctx context.Context, ws 
 	return ParseListExchangesResponse(rsp)
 }
 
+// ExportExchangesWithResponse Export the journal as JSON Lines or HAR 1.2.
+//
+// `jsonl` writes one exchange per line, each with
+// `"schema": "apsandbox.exchange/v1"`; it is what `POST …/exchanges/import`
+// and `apsandbox replay --from` read. `har` opens in browser devtools,
+// Postman and Insomnia. Takes the filters of the list; redaction as there.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/workspaces/{ws}/exchanges/export (the `ExportExchanges` operationId).
+func (c *ClientWithResponses) ExportExchangesWithResponse(ctx context.Context, ws Workspace, params *ExportExchangesParams, reqEditors ...RequestEditorFn) (*ExportExchangesResponse, error) {
+	rsp, err := c.ExportExchanges(ctx, ws, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExportExchangesResponse(rsp)
+}
+
+// ImportExchangesWithBodyWithResponse Import a JSON Lines export into this workspace.
+//
+// All or nothing: a file with a bad line imports nothing, and the error
+// names every bad line and field. Imported exchanges get new ids here and
+// keep their old id as `original_id`; replay them with `after_id` /
+// `until_id` from the answer.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/exchanges/import (the `ImportExchanges` operationId).
+func (c *ClientWithResponses) ImportExchangesWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportExchangesResponse, error) {
+	rsp, err := c.ImportExchangesWithBody(ctx, ws, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportExchangesResponse(rsp)
+}
+
 // GetExchangeWithResponse performs a GET /api/v1/workspaces/{ws}/exchanges/{id} (the `GetExchange` operationId) request.
 //
 // Returns a wrapper object for the known response body format(s).
-func (c *ClientWithResponses) GetExchangeWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*GetExchangeResponse, error) {
-	rsp, err := c.GetExchange(ctx, ws, id, reqEditors...)
+func (c *ClientWithResponses) GetExchangeWithResponse(ctx context.Context, ws Workspace, id ID, params *GetExchangeParams, reqEditors ...RequestEditorFn) (*GetExchangeResponse, error) {
+	rsp, err := c.GetExchange(ctx, ws, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -6460,6 +7671,46 @@ func (c *ClientWithResponses) GetPlanWithResponse(ctx context.Context, ws Worksp
 		return nil, err
 	}
 	return ParseGetPlanResponse(rsp)
+}
+
+// CreateReplayWithBodyWithResponse Re-send recorded vendor calls and diff the answers with the recorded ones.
+//
+// The selected exchanges (at most 10,000) are sent again, in order, to
+// `vendor_url` (default: the workspace's api_path), each to its endpoint
+// below that URL with its recorded query, headers and body. Each new
+// answer is compared with the recorded one: status, and the JSON body
+// semantically (member order and whitespace do not count), except at the
+// `ignore` paths. Replays change nothing in the world.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/replays (the `CreateReplay` operationId).
+func (c *ClientWithResponses) CreateReplayWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateReplayResponse, error) {
+	rsp, err := c.CreateReplayWithBody(ctx, ws, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReplayResponse(rsp)
+}
+
+// CreateReplayWithResponse Re-send recorded vendor calls and diff the answers with the recorded ones.
+//
+// The selected exchanges (at most 10,000) are sent again, in order, to
+// `vendor_url` (default: the workspace's api_path), each to its endpoint
+// below that URL with its recorded query, headers and body. Each new
+// answer is compared with the recorded one: status, and the JSON body
+// semantically (member order and whitespace do not count), except at the
+// `ignore` paths. Replays change nothing in the world.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/replays (the `CreateReplay` operationId).
+func (c *ClientWithResponses) CreateReplayWithResponse(ctx context.Context, ws Workspace, body CreateReplayJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateReplayResponse, error) {
+	rsp, err := c.CreateReplay(ctx, ws, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateReplayResponse(rsp)
 }
 
 // ListResellersWithResponse performs a GET /api/v1/workspaces/{ws}/resellers (the `ListResellers` operationId) request.
@@ -7075,6 +8326,117 @@ func ParseListExchangesResponse(rsp *http.Response) (*ListExchangesResponse, err
 		}
 		response.JSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseExportExchangesResponse parses an HTTP response from a ExportExchangesWithResponse call
+func ParseExportExchangesResponse(rsp *http.Response) (*ExportExchangesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExportExchangesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest HAR
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (application/x-ndjson) unsupported
+
+	}
+
+	return response, nil
+}
+
+// ParseImportExchangesResponse parses an HTTP response from a ImportExchangesWithResponse call
+func ParseImportExchangesResponse(rsp *http.Response) (*ImportExchangesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportExchangesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ImportResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7121,6 +8483,13 @@ func ParseGetExchangeResponse(rsp *http.Response) (*GetExchangeResponse, error) 
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -7443,6 +8812,60 @@ func ParseGetPlanResponse(rsp *http.Response) (*GetPlanResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateReplayResponse parses an HTTP response from a CreateReplayWithResponse call
+func ParseCreateReplayResponse(rsp *http.Response) (*CreateReplayResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateReplayResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ReplayReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error

@@ -27,7 +27,7 @@ func TestClient(t *testing.T) {
 		w.WriteHeader(http.StatusOK)
 	}))
 	defer vendor.Close()
-	p, err := platform.New(platform.Config{Seed: 1, VendorURL: vendor.URL}, journal.NewMemory())
+	p, err := platform.New(platform.Config{Seed: 1, VendorURL: vendor.URL}, journal.NewMemory(journal.Retention{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,32 +2,69 @@ package journal
 
 import (
 	"context"
-	"fmt"
 	"sync"
+	"time"
 )
 
-// ErrNotFound is returned by Get for an unknown exchange.
-var ErrNotFound = fmt.Errorf("exchange not found")
-
-// Memory is an in-memory journal. It is the store for throwaway runs and
-// the yardstick the durable store is measured against.
+// Memory is an in-memory journal. It keeps exchanges but not world state,
+// so nothing survives the process. It is the store for throwaway test
+// sandboxes and the yardstick the durable store is measured against.
 type Memory struct {
+	retention Retention
+	now       func() time.Time
+
 	mu     sync.RWMutex
 	nextID int64
 	byWS   map[string][]Exchange
 }
 
-// NewMemory returns an empty in-memory journal.
-func NewMemory() *Memory { return &Memory{byWS: map[string][]Exchange{}} }
+// NewMemory returns an empty in-memory journal that keeps what r allows.
+func NewMemory(r Retention) *Memory {
+	return &Memory{retention: r, now: time.Now, byWS: map[string][]Exchange{}}
+}
 
-// Append stores x, assigning its ID.
-func (m *Memory) Append(_ context.Context, x *Exchange) error {
+// Submit applies b at once; there is nothing to wait for.
+func (m *Memory) Submit(b *Batch) {
+	b.prepare()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.nextID++
-	x.ID = m.nextID
-	m.byWS[x.Workspace] = append(m.byWS[x.Workspace], *x)
-	return nil
+	switch {
+	case b.Delete:
+		delete(m.byWS, b.Workspace)
+		b.finish(nil)
+		return
+	case b.ClearExchanges:
+		delete(m.byWS, b.Workspace)
+	}
+	for _, x := range b.Exchanges {
+		m.nextID++
+		x.ID = m.nextID
+		x.Workspace = b.Workspace
+		m.byWS[b.Workspace] = append(m.byWS[b.Workspace], *x)
+	}
+	if len(b.Exchanges) > 0 {
+		m.prune(b.Workspace)
+	}
+	b.finish(nil)
+}
+
+// prune drops what the retention does not keep; m.mu is held.
+func (m *Memory) prune(ws string) {
+	xs := m.byWS[ws]
+	drop := 0
+	if n := m.retention.MaxExchanges; n > 0 && len(xs) > n {
+		drop = len(xs) - n
+	}
+	if age := m.retention.MaxAge; age > 0 {
+		cut := m.now().Add(-age)
+		for drop < len(xs) && xs[drop].StartedAt.Before(cut) {
+			drop++
+		}
+	}
+	if drop > 0 {
+		// Copy rather than reslice, so the dropped exchanges are freed.
+		m.byWS[ws] = append([]Exchange(nil), xs[drop:]...)
+	}
 }
 
 // List returns the workspace's exchanges that pass f, oldest first.
@@ -60,10 +97,11 @@ func (m *Memory) Get(_ context.Context, ws string, id int64) (Exchange, error) {
 	return Exchange{}, ErrNotFound
 }
 
-// DeleteWorkspace forgets every exchange of the workspace.
-func (m *Memory) DeleteWorkspace(_ context.Context, ws string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.byWS, ws)
-	return nil
-}
+// Load has nothing to return: memory does not outlive the process.
+func (m *Memory) Load(context.Context) ([]SavedWorkspace, error) { return nil, nil }
+
+// Err is always nil: memory cannot fail to commit.
+func (m *Memory) Err() error { return nil }
+
+// Close does nothing.
+func (m *Memory) Close() error { return nil }

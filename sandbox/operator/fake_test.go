@@ -8,6 +8,7 @@ import (
 
 	"github.com/apsandbox/apsandbox/sandbox/journal"
 	"github.com/apsandbox/apsandbox/sandbox/platform"
+	"github.com/apsandbox/apsandbox/sandbox/replay"
 	"github.com/apsandbox/apsandbox/sandbox/vendorapi"
 	"github.com/apsandbox/apsandbox/sandbox/world"
 )
@@ -470,4 +471,47 @@ func (f *fakePlatform) Exchange(ctx context.Context, ws string, id int64) (journ
 		return journal.Exchange{}, err
 	}
 	return find(fixtureExchanges(), id, func(v journal.Exchange) int64 { return v.ID }, "exchange")
+}
+
+func (f *fakePlatform) Import(ctx context.Context, ws string, xs []journal.Exchange) (platform.ImportResult, error) {
+	if err := f.enter(ws, xs); err != nil {
+		return platform.ImportResult{}, err
+	}
+	if len(xs) == 0 {
+		return platform.ImportResult{}, nil
+	}
+	return platform.ImportResult{Imported: len(xs), FirstID: 101, LastID: 100 + int64(len(xs))}, nil
+}
+
+// Replay compares the fixture's recorded answers with fixed new ones: the
+// check equal, the create still failing, the renew now accepted.
+func (f *fakePlatform) Replay(ctx context.Context, ws string, req platform.ReplayRequest) (replay.Report, error) {
+	if err := f.enter(ws, req); err != nil {
+		return replay.Report{}, err
+	}
+	ignore, err := replay.ParsePatterns(req.Ignore)
+	if err != nil {
+		return replay.Report{}, world.Invalid("ignore", "%v", err)
+	}
+	now := []*journal.Response{
+		{Status: 200, Body: "ok"},
+		nil,
+		{Status: 200, Body: `{"task":null,"note":"accepted"}`},
+	}
+	rep := replay.Report{Target: req.VendorURL, Ignore: req.Ignore, Items: []replay.Item{}}
+	if rep.Ignore == nil {
+		rep.Ignore = []string{}
+	}
+	for i, x := range fixtureExchanges() {
+		if !req.Filter.Match(&x) {
+			continue
+		}
+		it := replay.Item{ExchangeID: x.ID, Event: x.Event, Method: x.Request.Method, URL: x.Request.URL, DurationMS: 1}
+		it.Diff = replay.Compare(x.Response, now[i], ignore)
+		if now[i] == nil {
+			it.Error = "connection refused"
+		}
+		rep.Add(it)
+	}
+	return rep, nil
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"github.com/apsandbox/apsandbox"
-	"github.com/apsandbox/apsandbox/sandbox/journal"
 	"github.com/apsandbox/apsandbox/sandbox/operator/api"
 	"github.com/apsandbox/apsandbox/sandbox/platform"
 	"github.com/apsandbox/apsandbox/sandbox/world"
@@ -375,40 +374,4 @@ func (s *Server) RetrySubscription(ctx context.Context, req api.RetrySubscriptio
 		return nil, err
 	}
 	return api.RetrySubscription200JSONResponse{OperationResultJSONResponse: result(r)}, nil
-}
-
-// ---- exchanges ----
-
-// ListExchanges answers one page of the journal.
-func (s *Server) ListExchanges(ctx context.Context, req api.ListExchangesRequestObject) (api.ListExchangesResponseObject, error) {
-	p := req.Params
-	limit := int(deref(p.Limit))
-	if limit <= 0 {
-		limit = defaultExchangeLimit
-	}
-	limit = min(limit, maxExchangeLimit)
-	f := journal.Filter{
-		Event:          string(deref(p.Event)),
-		SubscriptionID: deref(p.SubscriptionID),
-		OrderID:        deref(p.OrderID),
-		UserID:         deref(p.UserID),
-		Outcome:        string(deref(p.Outcome)),
-		AfterID:        deref(p.AfterID),
-		// One more than the page, to know whether there is a next one.
-		Limit: limit + 1,
-	}
-	xs, err := s.p.Exchanges(ctx, req.Ws, f)
-	if err != nil {
-		return nil, err
-	}
-	return api.ListExchanges200JSONResponse(toExchangeList(xs, limit)), nil
-}
-
-// GetExchange gets one exchange.
-func (s *Server) GetExchange(ctx context.Context, req api.GetExchangeRequestObject) (api.GetExchangeResponseObject, error) {
-	x, err := s.p.Exchange(ctx, req.Ws, req.ID)
-	if err != nil {
-		return nil, err
-	}
-	return api.GetExchange200JSONResponse(toExchange(x)), nil
 }

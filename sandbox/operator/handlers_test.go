@@ -1,12 +1,14 @@
 package operator
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/apsandbox/apsandbox"
 	"github.com/apsandbox/apsandbox/sandbox/journal"
@@ -109,6 +111,17 @@ func TestEveryOperation(t *testing.T) {
 			journal.Filter{Event: "subscription.renew", SubscriptionID: 14, OrderID: 18, UserID: 5, Outcome: "refused", AfterID: 1, Limit: 11}},
 		{"get exchange", "GET", ws + "/exchanges/2", "", 200, int64(2)},
 		{"get exchange with a response", "GET", ws + "/exchanges/3", "", 200, int64(3)},
+		{"list exchanges, every filter", "GET", ws + "/exchanges?status=422&action=renew&run_id=r1&from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z" +
+			"&virtual_from=2025-02-01T00:00:00Z&virtual_to=2025-12-01T00:00:00Z&until_id=9", "", 200,
+			journal.Filter{Status: 422, Action: "renew", RunID: "r1", From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+				VirtualFrom: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), VirtualTo: time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), UntilID: 9, Limit: defaultExchangeLimit + 1}},
+		{"list exchanges without an answer", "GET", ws + "/exchanges?status=0", "", 200, journal.Filter{Status: -1, Limit: defaultExchangeLimit + 1}},
+		{"export jsonl", "GET", ws + "/exchanges/export?format=jsonl", "", 200, journal.Filter{Limit: maxExport + 1}},
+		{"export har", "GET", ws + "/exchanges/export?format=har&event=subscription.renew", "", 200, journal.Filter{Event: "subscription.renew", Limit: maxExport + 1}},
+		{"replay", "POST", ws + "/replays", `{"vendor_url":"http://127.0.0.1:9091","ignore":["/note"],"filter":{"event":"subscription.renew"},"timeout_ms":500}`, 200,
+			platform.ReplayRequest{VendorURL: "http://127.0.0.1:9091", Ignore: []string{"/note"}, Filter: journal.Filter{Event: "subscription.renew"}, Timeout: 500 * time.Millisecond}},
+		{"replay everything", "POST", ws + "/replays", `{}`, 200, platform.ReplayRequest{}},
+		{"replay with a bad ignore rule", "POST", ws + "/replays", `{"ignore":["id"]}`, 400, nil},
 	}
 
 	h := newHarness(t)
@@ -132,6 +145,18 @@ func TestEveryOperation(t *testing.T) {
 		})
 	}
 	h.t = t
+
+	// The import takes JSON Lines, not JSON.
+	var jsonl bytes.Buffer
+	if err := journal.WriteJSONL(&jsonl, fixtureExchanges()); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, raw := h.doType("POST", ws+"/exchanges/import", "application/x-ndjson", jsonl.String()); code != 200 {
+		t.Errorf("import: %d %s", code, raw)
+	} else if xs, ok := h.fake.lastCall().([]journal.Exchange); !ok || !reflect.DeepEqual(xs, fixtureExchanges()) {
+		t.Errorf("import: the platform got %#v, want the fixture's exchanges", h.fake.lastCall())
+	}
+	covered["importExchanges"] = true
 
 	doc, err := loadDoc()
 	if err != nil {

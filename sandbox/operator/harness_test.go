@@ -55,13 +55,19 @@ func newHarnessFor(t *testing.T, p Platform, opts ...Option) *harness {
 // answer against openapi.yaml.
 func (h *harness) do(method, path, body string) (int, http.Header, []byte) {
 	h.t.Helper()
+	return h.doType(method, path, "application/json", body)
+}
+
+// doType sends a body of the given media type.
+func (h *harness) doType(method, path, contentType, body string) (int, http.Header, []byte) {
+	h.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, path, rd)
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	w := httptest.NewRecorder()
 	h.engine.ServeHTTP(w, req)

@@ -19,6 +19,7 @@ import (
 	"github.com/apsandbox/apsandbox/sandbox/journal"
 	"github.com/apsandbox/apsandbox/sandbox/operator/api"
 	"github.com/apsandbox/apsandbox/sandbox/platform"
+	"github.com/apsandbox/apsandbox/sandbox/replay"
 	"github.com/apsandbox/apsandbox/sandbox/vendorapi"
 	"github.com/apsandbox/apsandbox/sandbox/world"
 )
@@ -66,6 +67,8 @@ type Platform interface {
 
 	Exchanges(ctx context.Context, ws string, f journal.Filter) ([]journal.Exchange, error)
 	Exchange(ctx context.Context, ws string, id int64) (journal.Exchange, error)
+	Import(ctx context.Context, ws string, xs []journal.Exchange) (platform.ImportResult, error)
+	Replay(ctx context.Context, ws string, req platform.ReplayRequest) (replay.Report, error)
 }
 
 // Server serves the operator API for one platform. It implements
@@ -75,6 +78,10 @@ type Server struct {
 	log   *slog.Logger
 	ready func() bool
 	spec  *spec
+	// token is the control token that unlocks raw exchanges; "" locks
+	// them for everyone.
+	token   string
+	version string
 }
 
 // Option configures a Server.
@@ -100,6 +107,21 @@ func WithReadiness(ready func() bool) Option {
 	}
 }
 
+// WithControlToken sets the bearer token that lets a caller read
+// exchanges unredacted. Without one, raw=true is refused to everyone.
+func WithControlToken(token string) Option {
+	return func(s *Server) { s.token = token }
+}
+
+// WithVersion names the sandbox version in exports (HAR creator).
+func WithVersion(v string) Option {
+	return func(s *Server) {
+		if v != "" {
+			s.version = v
+		}
+	}
+}
+
 var _ api.StrictServerInterface = (*Server)(nil)
 
 // New returns the operator API for p. It panics if the embedded
@@ -112,10 +134,11 @@ func New(p Platform, opts ...Option) *Server {
 		panic("operator: " + err.Error())
 	}
 	s := &Server{
-		p:     p,
-		log:   slog.New(slog.DiscardHandler),
-		ready: func() bool { return true },
-		spec:  sp,
+		p:       p,
+		log:     slog.New(slog.DiscardHandler),
+		ready:   func() bool { return true },
+		spec:    sp,
+		version: "dev",
 	}
 	for _, o := range opts {
 		o(s)
@@ -133,13 +156,16 @@ func (s *Server) Register(r gin.IRouter) {
 	if e, ok := r.(*gin.Engine); ok {
 		e.NoRoute(s.NoRoute)
 		e.NoMethod(s.NoMethod)
+		// Handlers receive the gin context; let it carry what the
+		// caller middleware puts into the request's context.
+		e.ContextWithFallback = true
 	}
 	h := api.NewStrictHandlerWithOptions(s, nil, api.StrictGinServerOptions{
 		RequestErrorHandlerFunc:  s.requestBodyError,
 		HandlerErrorFunc:         s.writeError,
 		ResponseErrorHandlerFunc: s.responseError,
 	})
-	api.RegisterHandlersWithOptions(r.Group("", s.validateRequest), h, api.GinServerOptions{
+	api.RegisterHandlersWithOptions(r.Group("", s.validateRequest, s.caller), h, api.GinServerOptions{
 		ErrorHandler: s.parameterError,
 	})
 }

@@ -41,7 +41,7 @@ func TestRealPlatform(t *testing.T) {
 	}))
 	defer vendor.Close()
 
-	p, err := platform.New(platform.Config{Seed: 1, VendorURL: vendor.URL, HTTPClient: vendor.Client()}, journal.NewMemory())
+	p, err := platform.New(platform.Config{Seed: 1, VendorURL: vendor.URL, HTTPClient: vendor.Client()}, journal.NewMemory(journal.Retention{}))
 	if err != nil {
 		t.Fatal(err)
 	}

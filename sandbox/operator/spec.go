@@ -9,12 +9,14 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/apsandbox/apsandbox"
+	"github.com/apsandbox/apsandbox/sandbox/journal"
 )
 
 // loadDoc loads and validates the embedded openapi.yaml, webhooks
@@ -50,8 +52,26 @@ type ResponseValidator struct {
 	spec *spec
 }
 
+var registerNDJSON sync.Once
+
+// decodeNDJSON reads a JSON Lines export for response validation. OpenAPI
+// cannot describe one line's schema, so the check is stronger than a
+// schema: the body must read back through journal.ReadJSONL, which is
+// what an import does. A valid export is therefore an importable one.
+func decodeNDJSON(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := journal.ReadJSONL(bytes.NewReader(raw)); err != nil {
+		return nil, fmt.Errorf("not an importable JSON Lines export: %w", err)
+	}
+	return string(raw), nil
+}
+
 // NewResponseValidator loads the embedded openapi.yaml.
 func NewResponseValidator() (*ResponseValidator, error) {
+	registerNDJSON.Do(func() { openapi3filter.RegisterBodyDecoder(ndjson, decodeNDJSON) })
 	sp, err := loadSpec()
 	if err != nil {
 		return nil, err

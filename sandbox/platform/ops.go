@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apsandbox/apsandbox/sandbox/journal"
 	"github.com/apsandbox/apsandbox/sandbox/vendorapi"
 	"github.com/apsandbox/apsandbox/sandbox/world"
 )
@@ -39,6 +40,11 @@ type flight struct {
 	op    world.Operation
 	call  vendorapi.Call
 	now   time.Time
+	// action names the operator action, for the exchange's record.
+	action string
+	// pre is the batch that recorded the transitional state: it must be
+	// durable before the vendor hears of the operation.
+	pre *journal.Batch
 }
 
 // ready refuses operations the workspace cannot carry out.
@@ -55,7 +61,7 @@ func (ws *workspace) ready() error {
 // start moves s to the operation's transitional status and prepares the
 // call. It must be called with ws.mu held, after every check passed: from
 // here on the world has changed.
-func (p *Platform) start(ws *workspace, s *world.Subscription, op world.Operation) (*flight, error) {
+func (p *Platform) start(ws *workspace, s *world.Subscription, op world.Operation, action string) (*flight, error) {
 	w := ws.world
 	k := kinds[op.Kind]
 	plan, ok := w.Plan(op.PlanID)
@@ -75,13 +81,17 @@ func (p *Platform) start(ws *workspace, s *world.Subscription, op world.Operatio
 	s.Pending = &op
 	s.UpdatedAt = now
 	s.Ability = w.Ability(s)
+	ws.touch(recSubscription, s.ID)
 	if o, ok := w.Order(op.OrderID); ok {
 		o.Status = world.OrderProvisioning
 		o.Error = ""
 		o.UpdatedAt = now
+		ws.touch(recOrder, o.ID)
 	}
+	pre := ws.batch()
+	p.store.Submit(pre)
 	return &flight{
-		ws: ws, gen: ws.generation, subID: s.ID, op: op, now: now,
+		ws: ws, gen: ws.generation, subID: s.ID, op: op, now: now, action: action, pre: pre,
 		call: vendorapi.Call{
 			Event:      k.event,
 			Settings:   cloneSettings(ws.settings),
@@ -98,14 +108,59 @@ func (p *Platform) start(ws *workspace, s *world.Subscription, op world.Operatio
 // lock: once the call is made it runs to its own timeout, so that a client
 // hanging up cannot leave a subscription in a transitional status.
 func (p *Platform) fly(ctx context.Context, f *flight) (Result, error) {
+	if err := f.pre.Wait(); err != nil {
+		p.log.Error("journal commit failed; the vendor was not called", "workspace", f.ws.name, "err", err)
+		ans := vendorapi.Answer{Message: "not sent: the journal could not record the operation: " + err.Error()}
+		p.settle(f, ans)
+		return Result{}, storeError(err)
+	}
 	ans := p.client.Send(context.WithoutCancel(ctx), f.call)
-	xid, recErr := p.record(ctx, f.ws.name, f.now, ans, f.subID, f.op.OrderID, 0)
+	x := exchange(ctx, ans, f.now, f.action, f.subID, f.op.OrderID, 0)
 	ws := f.ws
 	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	if ws.deleted || ws.generation != f.gen {
-		return Result{}, world.Errorf(world.CodeConflict, "workspace %q was reset or deleted while the vendor call ran; its answer was recorded (exchange %d) but not applied", ws.name, xid)
+	if ws.deleted {
+		ws.mu.Unlock()
+		return Result{}, world.Errorf(world.CodeConflict, "workspace %q was deleted while the vendor call ran", ws.name)
 	}
+	if ws.generation != f.gen {
+		ws.mu.Unlock()
+		if err := p.commitExchange(ws, x); err != nil {
+			return Result{}, err
+		}
+		return Result{}, world.Errorf(world.CodeConflict, "workspace %q was reset while the vendor call ran; its answer was recorded (exchange %d) but not applied", ws.name, x.ID)
+	}
+	res, err := p.apply(f, ans)
+	if err != nil {
+		ws.mu.Unlock()
+		return Result{}, err
+	}
+	b := ws.batch(x)
+	p.store.Submit(b)
+	ws.mu.Unlock()
+	if err := b.Wait(); err != nil {
+		p.log.Error("journal commit failed", "workspace", ws.name, "event", x.Event, "err", err)
+		return Result{}, storeError(err)
+	}
+	res.ExchangeIDs = []int64{x.ID}
+	return res, nil
+}
+
+// settle applies a failure that happened before any call was made.
+func (p *Platform) settle(f *flight, ans vendorapi.Answer) {
+	f.ws.mu.Lock()
+	defer f.ws.mu.Unlock()
+	if f.ws.deleted || f.ws.generation != f.gen {
+		return
+	}
+	if _, err := p.apply(f, ans); err == nil {
+		p.store.Submit(f.ws.batch())
+	}
+}
+
+// apply moves the subscription and its order to the outcome of the
+// vendor's answer. Call with ws.mu held.
+func (p *Platform) apply(f *flight, ans vendorapi.Answer) (Result, error) {
+	ws := f.ws
 	w := ws.world
 	s, ok := w.Subscription(f.subID)
 	if !ok {
@@ -127,13 +182,12 @@ func (p *Platform) fly(ctx context.Context, f *flight) (Result, error) {
 	}
 	if o != nil {
 		o.UpdatedAt = now
+		ws.touch(recOrder, o.ID)
 	}
 	s.UpdatedAt = now
 	s.Ability = w.Ability(s)
-	if recErr != nil {
-		return Result{}, recErr
-	}
-	res := Result{Subscription: *s, ExchangeIDs: []int64{xid}, Warnings: []string{}}
+	ws.touch(recSubscription, s.ID)
+	res := Result{Subscription: *s, Warnings: []string{}}
 	if o != nil {
 		oc := *o
 		res.Order = &oc
@@ -214,7 +268,7 @@ func refuse(s *world.Subscription, verb string) error {
 
 // subscriptionOp finds the subscription, runs check under the lock, starts
 // the operation it returns and flies it.
-func (p *Platform) subscriptionOp(ctx context.Context, name string, id int64, check func(w *world.World, s *world.Subscription) (world.Operation, error)) (Result, error) {
+func (p *Platform) subscriptionOp(ctx context.Context, name string, id int64, action string, check func(w *world.World, s *world.Subscription) (world.Operation, error)) (Result, error) {
 	ws, err := p.lock(name)
 	if err != nil {
 		return Result{}, err
@@ -242,7 +296,7 @@ func (p *Platform) subscriptionOp(ctx context.Context, name string, id int64, ch
 			}
 			op.OrderID = o.ID
 		}
-		return p.start(ws, s, op)
+		return p.start(ws, s, op, action)
 	}()
 	if err != nil {
 		return Result{}, err
@@ -253,7 +307,7 @@ func (p *Platform) subscriptionOp(ctx context.Context, name string, id int64, ch
 // Renew renews a subscription with a renewal order.
 func (p *Platform) Renew(ctx context.Context, name string, id int64, req RenewRequest) (Result, error) {
 	var warnings []string
-	res, err := p.subscriptionOp(ctx, name, id, func(w *world.World, s *world.Subscription) (world.Operation, error) {
+	res, err := p.subscriptionOp(ctx, name, id, "renew", func(w *world.World, s *world.Subscription) (world.Operation, error) {
 		plan, _ := w.Plan(s.PlanID)
 		periodID := req.PeriodID
 		if periodID == 0 {
@@ -307,7 +361,7 @@ func (p *Platform) activateRenewed(ctx context.Context, name string, id int64, r
 
 // ChangeResources changes resource quantities with a change order.
 func (p *Platform) ChangeResources(ctx context.Context, name string, id int64, resources map[string]int64) (Result, error) {
-	return p.subscriptionOp(ctx, name, id, func(w *world.World, s *world.Subscription) (world.Operation, error) {
+	return p.subscriptionOp(ctx, name, id, "change-resources", func(w *world.World, s *world.Subscription) (world.Operation, error) {
 		if len(resources) == 0 {
 			return world.Operation{}, world.Invalid("resources", "must name at least one resource")
 		}
@@ -331,7 +385,7 @@ func (p *Platform) ChangeResources(ctx context.Context, name string, id int64, r
 
 // SwitchPlan moves a subscription to another plan with a switch order.
 func (p *Platform) SwitchPlan(ctx context.Context, name string, id int64, req SwitchRequest) (Result, error) {
-	return p.subscriptionOp(ctx, name, id, func(w *world.World, s *world.Subscription) (world.Operation, error) {
+	return p.subscriptionOp(ctx, name, id, "switch-plan", func(w *world.World, s *world.Subscription) (world.Operation, error) {
 		plan, ok := w.Plan(req.PlanID)
 		if !ok {
 			return world.Operation{}, world.Invalid("plan_id", "plan %d not found", req.PlanID)
@@ -379,7 +433,7 @@ func (p *Platform) Delete(ctx context.Context, name string, id int64) (Result, e
 }
 
 func (p *Platform) simpleOp(ctx context.Context, name string, id int64, opKind string, allowed func(world.Ability) bool) (Result, error) {
-	return p.subscriptionOp(ctx, name, id, func(_ *world.World, s *world.Subscription) (world.Operation, error) {
+	return p.subscriptionOp(ctx, name, id, opKind, func(_ *world.World, s *world.Subscription) (world.Operation, error) {
 		if !allowed(s.Ability) {
 			return world.Operation{}, refuse(s, kinds[opKind].verb)
 		}
@@ -390,7 +444,7 @@ func (p *Platform) simpleOp(ctx context.Context, name string, id int64, opKind s
 // Retry sends the failed operation of a subscription again, with its
 // original order.
 func (p *Platform) Retry(ctx context.Context, name string, id int64) (Result, error) {
-	res, err := p.subscriptionOp(ctx, name, id, func(_ *world.World, s *world.Subscription) (world.Operation, error) {
+	res, err := p.subscriptionOp(ctx, name, id, "retry", func(_ *world.World, s *world.Subscription) (world.Operation, error) {
 		if !s.Ability.Retry || s.Pending == nil {
 			return world.Operation{}, world.Errorf(world.CodeConflict, "subscription %d in status %s has no failed operation to retry", s.ID, s.Status)
 		}
@@ -466,7 +520,7 @@ func (p *Platform) PlaceOrder(ctx context.Context, name string, req OrderRequest
 			return nil, err
 		}
 		op.OrderID = o.ID
-		return p.start(ws, sp, op)
+		return p.start(ws, sp, op, "order")
 	}()
 	if err != nil {
 		return Result{}, err
@@ -481,7 +535,12 @@ func (p *Platform) UpdateSubscription(_ context.Context, name string, id int64, 
 	if err != nil {
 		return world.Subscription{}, err
 	}
-	defer ws.mu.Unlock()
+	unlocked := false
+	defer func() {
+		if !unlocked {
+			ws.mu.Unlock()
+		}
+	}()
 	w := ws.world
 	s, ok := w.Subscription(id)
 	if !ok {
@@ -523,7 +582,16 @@ func (p *Platform) UpdateSubscription(_ context.Context, name string, id int64, 
 	}
 	s.UpdatedAt = ws.clock
 	s.Ability = w.Ability(s)
-	return *s, nil
+	ws.touch(recSubscription, s.ID)
+	out := *s
+	b := ws.batch()
+	p.store.Submit(b)
+	unlocked = true
+	ws.mu.Unlock()
+	if err := b.Wait(); err != nil {
+		return world.Subscription{}, storeError(err)
+	}
+	return out, nil
 }
 
 // resolvePeriod finds the period; 0 means the plan's first paid period.

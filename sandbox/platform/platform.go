@@ -39,20 +39,12 @@ type Config struct {
 	Logger     *slog.Logger
 }
 
-// Journal is what the platform needs of the exchange store.
-type Journal interface {
-	Append(ctx context.Context, x *journal.Exchange) error
-	List(ctx context.Context, ws string, f journal.Filter) ([]journal.Exchange, error)
-	Get(ctx context.Context, ws string, id int64) (journal.Exchange, error)
-	DeleteWorkspace(ctx context.Context, ws string) error
-}
-
 // Platform holds the workspaces.
 type Platform struct {
-	cfg     Config
-	journal Journal
-	client  *vendorapi.Client
-	log     *slog.Logger
+	cfg    Config
+	store  journal.Store
+	client *vendorapi.Client
+	log    *slog.Logger
 
 	mu         sync.RWMutex
 	workspaces map[string]*workspace
@@ -73,10 +65,13 @@ type workspace struct {
 	// a reset is not applied to the new world.
 	generation int
 	deleted    bool
+	// dirty holds the world entities changed since the last batch.
+	dirty map[recKey]struct{}
 }
 
-// New returns a platform with the default workspace.
-func New(cfg Config, j Journal) (*Platform, error) {
+// New returns a platform holding the workspaces the store saved, and the
+// default workspace. A nil store keeps everything in memory.
+func New(cfg Config, store journal.Store) (*Platform, error) {
 	if cfg.Seed == 0 {
 		cfg.Seed = 1
 	}
@@ -89,15 +84,21 @@ func New(cfg Config, j Journal) (*Platform, error) {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
-	if j == nil {
-		j = journal.NewMemory()
+	if store == nil {
+		store = journal.NewMemory(journal.DefaultRetention)
 	}
 	p := &Platform{
 		cfg:        cfg,
-		journal:    j,
+		store:      store,
 		client:     vendorapi.NewClient(cfg.HTTPClient, cfg.Version),
 		log:        cfg.Logger,
 		workspaces: map[string]*workspace{},
+	}
+	if err := p.load(); err != nil {
+		return nil, err
+	}
+	if _, ok := p.workspaces[DefaultWorkspace]; ok {
+		return p, nil
 	}
 	if _, err := p.CreateWorkspace(context.Background(), CreateWorkspace{
 		Name: DefaultWorkspace, Seed: cfg.Seed, VendorURL: cfg.VendorURL,
@@ -105,6 +106,42 @@ func New(cfg Config, j Journal) (*Platform, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// load brings back the saved workspaces. A --vendor given at start wins
+// over the default workspace's saved api_path, as the newest instruction.
+func (p *Platform) load() error {
+	ctx := context.Background()
+	saved, err := p.store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sw := range saved {
+		ws, err := restore(sw)
+		if err != nil {
+			return err
+		}
+		if n := ws.recover(); n > 0 {
+			p.log.Warn("operations interrupted by the last shutdown were marked failed", "workspace", ws.name, "count", n)
+		}
+		if ws.name == DefaultWorkspace {
+			if p.cfg.VendorURL != "" && p.cfg.VendorURL != ws.settings.APIPath {
+				p.log.Info("default workspace api_path set from --vendor", "was", ws.settings.APIPath, "now", p.cfg.VendorURL)
+				ws.settings.APIPath = p.cfg.VendorURL
+			}
+			if p.cfg.Seed != ws.seed {
+				p.log.Warn("the default workspace was saved with another seed; reset it to regenerate", "saved", ws.seed, "flag", p.cfg.Seed)
+			}
+		}
+		if err := journal.Commit(p.store, ws.batch()); err != nil {
+			return err
+		}
+		p.workspaces[ws.name] = ws
+	}
+	if len(saved) > 0 {
+		p.log.Info("workspaces restored", "count", len(saved))
+	}
+	return nil
 }
 
 var wsName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
@@ -136,12 +173,26 @@ func (p *Platform) CreateWorkspace(_ context.Context, req CreateWorkspace) (Work
 	}
 	ws.world = world.Generate(req.Seed, ws.clock)
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if _, ok := p.workspaces[req.Name]; ok {
+		p.mu.Unlock()
 		return WorkspaceInfo{}, world.Errorf(world.CodeConflict, "workspace %q already exists", req.Name)
 	}
 	p.workspaces[req.Name] = ws
+	b := ws.fullBatch()
+	p.store.Submit(b)
+	p.mu.Unlock()
+	if err := b.Wait(); err != nil {
+		p.mu.Lock()
+		delete(p.workspaces, req.Name)
+		p.mu.Unlock()
+		return WorkspaceInfo{}, storeError(err)
+	}
 	return ws.info(), nil
+}
+
+// storeError is what the operator sees when the store cannot commit.
+func storeError(err error) error {
+	return world.Errorf(world.CodeInternal, "the journal could not record this: %v", err)
 }
 
 // Workspaces lists the workspaces by name.
@@ -185,11 +236,16 @@ func (p *Platform) DeleteWorkspace(ctx context.Context, name string) error {
 		return world.NotFound("workspace", name)
 	}
 	delete(p.workspaces, name)
-	p.mu.Unlock()
 	ws.mu.Lock()
 	ws.deleted = true
+	b := &journal.Batch{Workspace: name, Delete: true}
+	p.store.Submit(b)
 	ws.mu.Unlock()
-	return p.journal.DeleteWorkspace(ctx, name)
+	p.mu.Unlock()
+	if err := b.Wait(); err != nil {
+		return storeError(err)
+	}
+	return nil
 }
 
 // ResetWorkspace regenerates the world from its seed and restarts its
@@ -204,9 +260,12 @@ func (p *Platform) ResetWorkspace(ctx context.Context, name string) (WorkspaceIn
 	ws.world = world.Generate(ws.seed, ws.clock)
 	ws.generation++
 	info := ws.info()
+	b := ws.fullBatch()
+	b.ClearExchanges = true
+	p.store.Submit(b)
 	ws.mu.Unlock()
-	if err := p.journal.DeleteWorkspace(ctx, name); err != nil {
-		return WorkspaceInfo{}, world.Errorf(world.CodeInternal, "forget exchanges: %v", err)
+	if err := b.Wait(); err != nil {
+		return WorkspaceInfo{}, storeError(err)
 	}
 	return info, nil
 }
@@ -268,8 +327,13 @@ func (p *Platform) SetIntegration(_ context.Context, name string, s vendorapi.Se
 	if err != nil {
 		return vendorapi.Settings{}, err
 	}
-	defer ws.mu.Unlock()
 	ws.settings = s
+	b := ws.batch()
+	p.store.Submit(b)
+	ws.mu.Unlock()
+	if err := b.Wait(); err != nil {
+		return vendorapi.Settings{}, storeError(err)
+	}
 	return cloneSettings(s), nil
 }
 
@@ -294,11 +358,11 @@ func (p *Platform) CheckIntegration(ctx context.Context, name string) (CheckResu
 	}
 	call := vendorapi.Call{Event: vendorapi.EventCheck, Settings: set, APGUID: apguid, ResellerID: resellerID}
 	ans := p.client.Send(context.WithoutCancel(ctx), call)
-	x, err := p.record(ctx, name, now, ans, 0, 0, 0)
-	if err != nil {
+	x := exchange(ctx, ans, now, "check", 0, 0, 0)
+	if err := p.commitExchange(ws, x); err != nil {
 		return CheckResult{}, err
 	}
-	res := CheckResult{Ready: ans.OK, URL: call.URL(), ExchangeID: x}
+	res := CheckResult{Ready: ans.OK, URL: call.URL(), ExchangeID: x.ID}
 	if ans.OK {
 		res.Message = "Your integration is ready to use."
 	} else {
@@ -307,27 +371,59 @@ func (p *Platform) CheckIntegration(ctx context.Context, name string) (CheckResu
 	return res, nil
 }
 
-// record writes the exchange to the journal and returns its id. The
-// operator API answers only after this returns, so what it reports is
-// recorded.
-func (p *Platform) record(ctx context.Context, ws string, now time.Time, a vendorapi.Answer, subID, orderID, userID int64) (int64, error) {
+// exchange completes the record of a vendor call with why it was made.
+func exchange(ctx context.Context, a vendorapi.Answer, now time.Time, action string, subID, orderID, userID int64) *journal.Exchange {
 	x := a.Exchange
-	x.Workspace = ws
 	x.SubscriptionID, x.OrderID, x.UserID = subID, orderID, userID
 	x.VirtualTime = now
-	if err := p.journal.Append(context.WithoutCancel(ctx), &x); err != nil {
-		p.log.Error("journal append failed", "workspace", ws, "event", x.Event, "err", err)
-		return 0, world.Errorf(world.CodeInternal, "record exchange: %v", err)
-	}
-	return x.ID, nil
+	x.Action = action
+	x.RunID = RunID(ctx)
+	return &x
 }
+
+// commitExchange records an exchange that changed nothing in the world.
+// The operator API answers only after this returns, so what it reports is
+// recorded. An exchange of a workspace deleted meanwhile is dropped with
+// the workspace.
+func (p *Platform) commitExchange(ws *workspace, x *journal.Exchange) error {
+	ws.mu.Lock()
+	if ws.deleted {
+		ws.mu.Unlock()
+		return world.NotFound("workspace", ws.name)
+	}
+	b := &journal.Batch{Workspace: ws.name, Exchanges: []*journal.Exchange{x}}
+	p.store.Submit(b)
+	ws.mu.Unlock()
+	if err := b.Wait(); err != nil {
+		p.log.Error("journal commit failed", "workspace", ws.name, "event", x.Event, "err", err)
+		return storeError(err)
+	}
+	return nil
+}
+
+type runKey struct{}
+
+// WithRunID marks the operations made with ctx as part of a scenario run,
+// so their exchanges can be found by run.
+func WithRunID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, runKey{}, id)
+}
+
+// RunID is the scenario run ctx belongs to, "" when none.
+func RunID(ctx context.Context) string {
+	id, _ := ctx.Value(runKey{}).(string)
+	return id
+}
+
+// Err reports whether the platform can still record what it does.
+func (p *Platform) Err() error { return p.store.Err() }
 
 // Exchanges lists recorded exchanges of a workspace.
 func (p *Platform) Exchanges(ctx context.Context, name string, f journal.Filter) ([]journal.Exchange, error) {
 	if _, err := p.Workspace(ctx, name); err != nil {
 		return nil, err
 	}
-	return p.journal.List(ctx, name, f)
+	return p.store.List(ctx, name, f)
 }
 
 // Exchange returns one recorded exchange.
@@ -335,7 +431,7 @@ func (p *Platform) Exchange(ctx context.Context, name string, id int64) (journal
 	if _, err := p.Workspace(ctx, name); err != nil {
 		return journal.Exchange{}, err
 	}
-	x, err := p.journal.Get(ctx, name, id)
+	x, err := p.store.Get(ctx, name, id)
 	if err != nil {
 		return journal.Exchange{}, world.NotFound("exchange", id)
 	}

@@ -110,31 +110,13 @@ func (c *Client) Send(ctx context.Context, call Call) Answer {
 	for _, k := range sortedKeys(call.Settings.Headers) {
 		req.Header.Set(k, call.Settings.Headers[k])
 	}
-	a := Answer{Exchange: journal.Exchange{
-		Event:     string(call.Event),
-		Request:   recordRequest(req, body),
-		StartedAt: started.UTC(),
-	}}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		outcome := journal.OutcomeError
-		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			outcome = journal.OutcomeTimeout
-			err = fmt.Errorf("vendor did not answer within %s", call.Settings.Timeout())
-		}
-		return finish(a, started, outcome, transportMessage(err))
+	a, resp, done := c.do(req, body, call.Settings.Timeout(), started)
+	a.Exchange.Event = string(call.Event)
+	a.Exchange.Request.Endpoint = call.Settings.Path(call.Event)
+	if done {
+		return a
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	a.Exchange.Response = &journal.Response{Status: resp.StatusCode, Headers: flatten(resp.Header), Body: string(raw)}
-	a.Body = raw
-	if err != nil {
-		outcome := journal.OutcomeError
-		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			outcome = journal.OutcomeTimeout
-		}
-		return finish(a, started, outcome, "reading the vendor's answer: "+err.Error())
-	}
+	raw := a.Body
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return finish(a, started, journal.OutcomeRefused, refusal(resp.StatusCode, raw))
 	}
@@ -156,10 +138,85 @@ func (c *Client) Send(ctx context.Context, call Call) Answer {
 	return finish(a, started, journal.OutcomeOK, "")
 }
 
+// do sends req and reads the answer. done means the exchange is over (a
+// transport failure, recorded in a); otherwise a holds the response and
+// the caller judges it.
+func (c *Client) do(req *http.Request, body []byte, timeout time.Duration, started time.Time) (a Answer, resp *http.Response, done bool) {
+	a = Answer{Exchange: journal.Exchange{
+		Request:   recordRequest(req, body),
+		StartedAt: started.UTC(),
+	}}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		outcome := journal.OutcomeError
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			outcome = journal.OutcomeTimeout
+			err = fmt.Errorf("vendor did not answer within %s", timeout)
+		}
+		return finish(a, started, outcome, transportMessage(err)), nil, true
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	a.Exchange.Response = &journal.Response{Status: resp.StatusCode, Headers: flatten(resp.Header), Body: string(raw)}
+	a.Body = raw
+	if err != nil {
+		outcome := journal.OutcomeError
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			outcome = journal.OutcomeTimeout
+		}
+		return finish(a, started, outcome, "reading the vendor's answer: "+err.Error()), resp, true
+	}
+	return a, resp, false
+}
+
+// Resend sends a recorded request again, to url, as it was recorded:
+// method, headers and body. Replays use it to put a vendor's current
+// behaviour next to its recorded one. Like Send it never fails: the
+// outcome is in the returned exchange.
+func (c *Client) Resend(ctx context.Context, rec journal.Request, url string, timeout time.Duration) journal.Exchange {
+	started := time.Now()
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	method := rec.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	body := []byte(rec.Body)
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		x := journal.Exchange{Request: rec, StartedAt: started.UTC()}
+		x.Request.URL = url
+		return finish(Answer{Exchange: x}, started, journal.OutcomeError, "cannot build the request: "+err.Error()).Exchange
+	}
+	for _, k := range sortedKeys(rec.Headers) {
+		switch http.CanonicalHeaderKey(k) {
+		case "Content-Length", "Host", "Accept-Encoding", "Connection":
+			continue
+		}
+		req.Header.Set(k, rec.Headers[k])
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", c.userAgent)
+	}
+	a, resp, done := c.do(req, body, timeout, started)
+	a.Exchange.Request.Endpoint = rec.Endpoint
+	if done {
+		return a.Exchange
+	}
+	outcome, msg := journal.OutcomeOK, ""
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		outcome, msg = journal.OutcomeRefused, refusal(resp.StatusCode, a.Body)
+	}
+	return finish(a, started, outcome, msg).Exchange
+}
+
 func (c *Client) fail(call Call, target string, body []byte, started time.Time, outcome, msg string) Answer {
 	a := Answer{Exchange: journal.Exchange{
 		Event:     string(call.Event),
-		Request:   journal.Request{Method: http.MethodPost, URL: target, Body: jsonOrNil(body)},
+		Request:   journal.Request{Method: http.MethodPost, URL: target, Endpoint: call.Settings.Path(call.Event), Body: jsonOrNil(body)},
 		StartedAt: started.UTC(),
 	}}
 	return finish(a, started, outcome, msg)

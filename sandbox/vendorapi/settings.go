@@ -1,6 +1,7 @@
 package vendorapi
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -58,6 +59,19 @@ func DefaultSettings(apiPath string) Settings {
 	}
 }
 
+// CheckBaseURL checks a vendor base URL: absolute http(s), no query or
+// fragment, since event paths and query arguments are appended to it.
+func CheckBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an absolute http(s) URL, got %q", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("must not carry a query or fragment")
+	}
+	return nil
+}
+
 // Validate checks the settings and names the first bad field.
 func (s Settings) Validate() error {
 	switch s.Mode {
@@ -66,12 +80,8 @@ func (s Settings) Validate() error {
 		return world.Invalid("mode", "must be %q or %q, got %q", ModeAutomatic, ModeManual, s.Mode)
 	}
 	if s.APIPath != "" {
-		u, err := url.Parse(s.APIPath)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return world.Invalid("api_path", "must be an absolute http(s) URL, got %q", s.APIPath)
-		}
-		if u.RawQuery != "" || u.Fragment != "" {
-			return world.Invalid("api_path", "must not carry a query or fragment")
+		if err := CheckBaseURL(s.APIPath); err != nil {
+			return world.Invalid("api_path", "%v", err)
 		}
 	}
 	if s.NotificationEmail != "" {

@@ -303,6 +303,48 @@ func (e ProvisioningMode) Valid() bool {
 	}
 }
 
+// Defines values for ReplayChangeOp.
+const (
+	ReplayChangeOpAdd     ReplayChangeOp = "add"
+	ReplayChangeOpRemove  ReplayChangeOp = "remove"
+	ReplayChangeOpReplace ReplayChangeOp = "replace"
+)
+
+// Valid indicates whether the value is a known member of the ReplayChangeOp enum.
+func (e ReplayChangeOp) Valid() bool {
+	switch e {
+	case ReplayChangeOpAdd:
+		return true
+	case ReplayChangeOpRemove:
+		return true
+	case ReplayChangeOpReplace:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReplayItemVerdict.
+const (
+	ReplayItemVerdictChanged ReplayItemVerdict = "changed"
+	ReplayItemVerdictEqual   ReplayItemVerdict = "equal"
+	ReplayItemVerdictFailed  ReplayItemVerdict = "failed"
+)
+
+// Valid indicates whether the value is a known member of the ReplayItemVerdict enum.
+func (e ReplayItemVerdict) Valid() bool {
+	switch e {
+	case ReplayItemVerdictChanged:
+		return true
+	case ReplayItemVerdictEqual:
+		return true
+	case ReplayItemVerdictFailed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ServiceTermDeleteType.
 const (
 	ServiceTermDeleteTypeAutomatic ServiceTermDeleteType = "automatic"
@@ -471,6 +513,24 @@ func (e UserStatus) Valid() bool {
 	}
 }
 
+// Defines values for ExportExchangesParamsFormat.
+const (
+	ExportExchangesParamsFormatHar   ExportExchangesParamsFormat = "har"
+	ExportExchangesParamsFormatJsonl ExportExchangesParamsFormat = "jsonl"
+)
+
+// Valid indicates whether the value is a known member of the ExportExchangesParamsFormat enum.
+func (e ExportExchangesParamsFormat) Valid() bool {
+	switch e {
+	case ExportExchangesParamsFormatHar:
+		return true
+	case ExportExchangesParamsFormatJsonl:
+		return true
+	default:
+		return false
+	}
+}
+
 // Ability The operations the platform allows on the subscription now.
 type Ability struct {
 	Activate bool `json:"activate"`
@@ -578,18 +638,26 @@ type Event string
 
 // Exchange defines model for Exchange.
 type Exchange struct {
+	// Action The operator action that caused the call (`order`, `renew`, `retry`, `check`…).
+	Action     *string `json:"action,omitempty"`
 	DurationMs float64 `json:"duration_ms"`
 
 	// Error The platform's reading of a failure (the vendor's task.error_message or the transport error).
-	Error   *string         `json:"error,omitempty"`
-	Event   Event           `json:"event"`
-	ID      int64           `json:"id"`
-	OrderID *int64          `json:"order_id,omitempty"`
-	Outcome Outcome         `json:"outcome"`
-	Request ExchangeRequest `json:"request"`
+	Error   *string `json:"error,omitempty"`
+	Event   Event   `json:"event"`
+	ID      int64   `json:"id"`
+	OrderID *int64  `json:"order_id,omitempty"`
+
+	// OriginalID For an imported exchange, its id in the journal it came from.
+	OriginalID *int64          `json:"original_id,omitempty"`
+	Outcome    Outcome         `json:"outcome"`
+	Request    ExchangeRequest `json:"request"`
 
 	// Response Absent when nothing came back.
 	Response *ExchangeResponse `json:"response,omitempty"`
+
+	// RunID The scenario run that made the call (header `X-Apsandbox-Run` on the operation).
+	RunID *string `json:"run_id,omitempty"`
 
 	// StartedAt Wall-clock time.
 	StartedAt      time.Time `json:"started_at"`
@@ -612,12 +680,15 @@ type ExchangeList struct {
 // ExchangeRequest defines model for ExchangeRequest.
 type ExchangeRequest struct {
 	// Body The JSON body sent; absent when none was.
-	Body    json.RawMessage `json:"body,omitempty"`
-	Headers StringMap       `json:"headers"`
-	Method  string          `json:"method"`
-	Path    string          `json:"path"`
-	Query   StringMap       `json:"query"`
-	URL     string          `json:"url"`
+	Body json.RawMessage `json:"body,omitempty"`
+
+	// Endpoint The event's path below api_path, e.g. `/subscription/renew`; replays aim it at another base URL.
+	Endpoint *string   `json:"endpoint,omitempty"`
+	Headers  StringMap `json:"headers"`
+	Method   string    `json:"method"`
+	Path     string    `json:"path"`
+	Query    StringMap `json:"query"`
+	URL      string    `json:"url"`
 }
 
 // ExchangeResponse defines model for ExchangeResponse.
@@ -627,6 +698,18 @@ type ExchangeResponse struct {
 	Status  int64     `json:"status"`
 }
 
+// HAR An HTTP Archive 1.2 document.
+type HAR struct {
+	Log struct {
+		Creator struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"creator"`
+		Entries []map[string]interface{} `json:"entries"`
+		Version string                   `json:"version"`
+	} `json:"log"`
+}
+
 // HealthStatus defines model for HealthStatus.
 type HealthStatus struct {
 	Status HealthStatusStatus `json:"status"`
@@ -634,6 +717,14 @@ type HealthStatus struct {
 
 // HealthStatusStatus defines model for HealthStatus.Status.
 type HealthStatusStatus string
+
+// ImportResult defines model for ImportResult.
+type ImportResult struct {
+	// FirstID 0 when nothing was imported.
+	FirstID  int64 `json:"first_id"`
+	Imported int64 `json:"imported"`
+	LastID   int64 `json:"last_id"`
+}
 
 // IntegrationSettings defines model for IntegrationSettings.
 type IntegrationSettings struct {
@@ -843,6 +934,83 @@ type RenewRequest struct {
 
 	// Resources Absent keeps the current quantities.
 	Resources *QuantityMap `json:"resources,omitempty"`
+}
+
+// ReplayChange defines model for ReplayChange.
+type ReplayChange struct {
+	Op ReplayChangeOp `json:"op"`
+
+	// Path JSON Pointer into the body.
+	Path string `json:"path"`
+
+	// Recorded The recorded value, any JSON value including null (absent for add).
+	Recorded *json.RawMessage `json:"recorded,omitempty"`
+
+	// Replayed The new value, any JSON value including null (absent for remove).
+	Replayed *json.RawMessage `json:"replayed,omitempty"`
+}
+
+// ReplayChangeOp defines model for ReplayChange.Op.
+type ReplayChangeOp string
+
+// ReplayFilter Which exchanges to replay; fields as the list's query parameters.
+type ReplayFilter struct {
+	Action         *string  `json:"action,omitempty"`
+	AfterID        *int64   `json:"after_id,omitempty"`
+	Event          *Event   `json:"event,omitempty"`
+	OrderID        *int64   `json:"order_id,omitempty"`
+	Outcome        *Outcome `json:"outcome,omitempty"`
+	RunID          *string  `json:"run_id,omitempty"`
+	Status         *int64   `json:"status,omitempty"`
+	SubscriptionID *int64   `json:"subscription_id,omitempty"`
+	UntilID        *int64   `json:"until_id,omitempty"`
+	UserID         *int64   `json:"user_id,omitempty"`
+}
+
+// ReplayItem defines model for ReplayItem.
+type ReplayItem struct {
+	Changes        []ReplayChange    `json:"changes"`
+	DurationMs     float64           `json:"duration_ms"`
+	Error          *string           `json:"error,omitempty"`
+	Event          string            `json:"event"`
+	ExchangeID     int64             `json:"exchange_id"`
+	Method         string            `json:"method"`
+	RecordedStatus int64             `json:"recorded_status"`
+	ReplayedStatus int64             `json:"replayed_status"`
+	StatusChanged  bool              `json:"status_changed"`
+	URL            string            `json:"url"`
+	Verdict        ReplayItemVerdict `json:"verdict"`
+}
+
+// ReplayItemVerdict defines model for ReplayItem.Verdict.
+type ReplayItemVerdict string
+
+// ReplayReport defines model for ReplayReport.
+type ReplayReport struct {
+	Ignore  []string     `json:"ignore"`
+	Items   []ReplayItem `json:"items"`
+	Summary struct {
+		Changed int64 `json:"changed"`
+		Equal   int64 `json:"equal"`
+		Failed  int64 `json:"failed"`
+		Total   int64 `json:"total"`
+	} `json:"summary"`
+	Target string `json:"target"`
+}
+
+// ReplayRequest defines model for ReplayRequest.
+type ReplayRequest struct {
+	// Filter Which exchanges to replay; fields as the list's query parameters.
+	Filter *ReplayFilter `json:"filter,omitempty"`
+
+	// Ignore JSON Pointers whose differences do not count; a segment may be `*`
+	// (any one member or index) or `**` (any depth): `/id`,
+	// `/items/*/created_at`, `/**/updated_at`.
+	Ignore    *[]string `json:"ignore,omitempty"`
+	TimeoutMs *int64    `json:"timeout_ms,omitempty"`
+
+	// VendorURL Base URL to replay against; default the workspace's api_path.
+	VendorURL *string `json:"vendor_url,omitempty"`
 }
 
 // Reseller defines model for Reseller.
@@ -1057,8 +1225,53 @@ type World struct {
 // ID defines model for ID.
 type ID = int64
 
+// Raw defines model for Raw.
+type Raw = bool
+
 // Workspace defines model for Workspace.
 type Workspace = string
+
+// XAction defines model for XAction.
+type XAction = string
+
+// XAfter defines model for XAfter.
+type XAfter = int64
+
+// XEvent defines model for XEvent.
+type XEvent = Event
+
+// XFrom defines model for XFrom.
+type XFrom = time.Time
+
+// XOrder defines model for XOrder.
+type XOrder = int64
+
+// XOutcome defines model for XOutcome.
+type XOutcome = Outcome
+
+// XRun defines model for XRun.
+type XRun = string
+
+// XStatus defines model for XStatus.
+type XStatus = int64
+
+// XSubscription defines model for XSubscription.
+type XSubscription = int64
+
+// XTo defines model for XTo.
+type XTo = time.Time
+
+// XUntil defines model for XUntil.
+type XUntil = int64
+
+// XUser defines model for XUser.
+type XUser = int64
+
+// XVirtualFrom defines model for XVirtualFrom.
+type XVirtualFrom = time.Time
+
+// XVirtualTo defines model for XVirtualTo.
+type XVirtualTo = time.Time
 
 // BadRequest defines model for BadRequest.
 type BadRequest = Error
@@ -1066,20 +1279,102 @@ type BadRequest = Error
 // Conflict defines model for Conflict.
 type Conflict = Error
 
+// Forbidden defines model for Forbidden.
+type Forbidden = Error
+
 // NotFound defines model for NotFound.
 type NotFound = Error
 
 // ListExchangesParams defines parameters for ListExchanges.
 type ListExchangesParams struct {
-	Event          *Event   `form:"event,omitempty" json:"event,omitempty"`
-	SubscriptionID *int64   `form:"subscription_id,omitempty" json:"subscription_id,omitempty"`
-	OrderID        *int64   `form:"order_id,omitempty" json:"order_id,omitempty"`
-	UserID         *int64   `form:"user_id,omitempty" json:"user_id,omitempty"`
-	Outcome        *Outcome `form:"outcome,omitempty" json:"outcome,omitempty"`
+	Event          *XEvent        `form:"event,omitempty" json:"event,omitempty"`
+	SubscriptionID *XSubscription `form:"subscription_id,omitempty" json:"subscription_id,omitempty"`
+	OrderID        *XOrder        `form:"order_id,omitempty" json:"order_id,omitempty"`
+	UserID         *XUser         `form:"user_id,omitempty" json:"user_id,omitempty"`
+	Outcome        *XOutcome      `form:"outcome,omitempty" json:"outcome,omitempty"`
+
+	// Status The vendor's HTTP status; `0` selects calls that got no answer.
+	Status *XStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Action The operator action that caused the call (`order`, `renew`, `check`…).
+	Action *XAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// RunID The scenario run that made the call.
+	RunID *XRun `form:"run_id,omitempty" json:"run_id,omitempty"`
+
+	// From Wall-clock start at or after this time.
+	From *XFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Wall-clock start before this time.
+	To *XTo `form:"to,omitempty" json:"to,omitempty"`
+
+	// VirtualFrom Workspace-clock time at or after this time.
+	VirtualFrom *XVirtualFrom `form:"virtual_from,omitempty" json:"virtual_from,omitempty"`
+
+	// VirtualTo Workspace-clock time before this time.
+	VirtualTo *XVirtualTo `form:"virtual_to,omitempty" json:"virtual_to,omitempty"`
 
 	// AfterID Only exchanges with a larger id (the `next_cursor` of the previous page).
-	AfterID *int64 `form:"after_id,omitempty" json:"after_id,omitempty"`
-	Limit   *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+	AfterID *XAfter `form:"after_id,omitempty" json:"after_id,omitempty"`
+
+	// UntilID Only exchanges with an id up to and including this one.
+	UntilID *XUntil `form:"until_id,omitempty" json:"until_id,omitempty"`
+
+	// Raw Show secrets unredacted. Needs `Authorization: Bearer <token>` with the
+	// sandbox's control token (`--control-token`); `403 forbidden` otherwise.
+	Raw   *Raw   `form:"raw,omitempty" json:"raw,omitempty"`
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ExportExchangesParams defines parameters for ExportExchanges.
+type ExportExchangesParams struct {
+	Format         ExportExchangesParamsFormat `form:"format" json:"format"`
+	Event          *XEvent                     `form:"event,omitempty" json:"event,omitempty"`
+	SubscriptionID *XSubscription              `form:"subscription_id,omitempty" json:"subscription_id,omitempty"`
+	OrderID        *XOrder                     `form:"order_id,omitempty" json:"order_id,omitempty"`
+	UserID         *XUser                      `form:"user_id,omitempty" json:"user_id,omitempty"`
+	Outcome        *XOutcome                   `form:"outcome,omitempty" json:"outcome,omitempty"`
+
+	// Status The vendor's HTTP status; `0` selects calls that got no answer.
+	Status *XStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// Action The operator action that caused the call (`order`, `renew`, `check`…).
+	Action *XAction `form:"action,omitempty" json:"action,omitempty"`
+
+	// RunID The scenario run that made the call.
+	RunID *XRun `form:"run_id,omitempty" json:"run_id,omitempty"`
+
+	// From Wall-clock start at or after this time.
+	From *XFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To Wall-clock start before this time.
+	To *XTo `form:"to,omitempty" json:"to,omitempty"`
+
+	// VirtualFrom Workspace-clock time at or after this time.
+	VirtualFrom *XVirtualFrom `form:"virtual_from,omitempty" json:"virtual_from,omitempty"`
+
+	// VirtualTo Workspace-clock time before this time.
+	VirtualTo *XVirtualTo `form:"virtual_to,omitempty" json:"virtual_to,omitempty"`
+
+	// AfterID Only exchanges with a larger id (the `next_cursor` of the previous page).
+	AfterID *XAfter `form:"after_id,omitempty" json:"after_id,omitempty"`
+
+	// UntilID Only exchanges with an id up to and including this one.
+	UntilID *XUntil `form:"until_id,omitempty" json:"until_id,omitempty"`
+
+	// Raw Show secrets unredacted. Needs `Authorization: Bearer <token>` with the
+	// sandbox's control token (`--control-token`); `403 forbidden` otherwise.
+	Raw *Raw `form:"raw,omitempty" json:"raw,omitempty"`
+}
+
+// ExportExchangesParamsFormat defines parameters for ExportExchanges.
+type ExportExchangesParamsFormat string
+
+// GetExchangeParams defines parameters for GetExchange.
+type GetExchangeParams struct {
+	// Raw Show secrets unredacted. Needs `Authorization: Bearer <token>` with the
+	// sandbox's control token (`--control-token`); `403 forbidden` otherwise.
+	Raw *Raw `form:"raw,omitempty" json:"raw,omitempty"`
 }
 
 // ListOrdersParams defines parameters for ListOrders.
@@ -1100,6 +1395,9 @@ type CreateWorkspaceJSONRequestBody = CreateWorkspaceRequest
 
 // PutIntegrationJSONRequestBody defines body for PutIntegration for application/json ContentType.
 type PutIntegrationJSONRequestBody = IntegrationSettingsUpdate
+
+// CreateReplayJSONRequestBody defines body for CreateReplay for application/json ContentType.
+type CreateReplayJSONRequestBody = ReplayRequest
 
 // PlaceOrderJSONRequestBody defines body for PlaceOrder for application/json ContentType.
 type PlaceOrderJSONRequestBody = OrderRequest
@@ -1139,9 +1437,15 @@ type ServerInterface interface {
 	// ListExchanges The journal, oldest first, paged forward with `after_id`.
 	// (GET /api/v1/workspaces/{ws}/exchanges)
 	ListExchanges(c *gin.Context, ws Workspace, params ListExchangesParams)
+	// ExportExchanges Export the journal as JSON Lines or HAR 1.2.
+	// (GET /api/v1/workspaces/{ws}/exchanges/export)
+	ExportExchanges(c *gin.Context, ws Workspace, params ExportExchangesParams)
+	// ImportExchanges Import a JSON Lines export into this workspace.
+	// (POST /api/v1/workspaces/{ws}/exchanges/import)
+	ImportExchanges(c *gin.Context, ws Workspace)
 
 	// (GET /api/v1/workspaces/{ws}/exchanges/{id})
-	GetExchange(c *gin.Context, ws Workspace, id ID)
+	GetExchange(c *gin.Context, ws Workspace, id ID, params GetExchangeParams)
 	// GetIntegration The integration settings.
 	// (GET /api/v1/workspaces/{ws}/integration)
 	GetIntegration(c *gin.Context, ws Workspace)
@@ -1163,6 +1467,9 @@ type ServerInterface interface {
 
 	// (GET /api/v1/workspaces/{ws}/plans/{id})
 	GetPlan(c *gin.Context, ws Workspace, id ID)
+	// CreateReplay Re-send recorded vendor calls and diff the answers with the recorded ones.
+	// (POST /api/v1/workspaces/{ws}/replays)
+	CreateReplay(c *gin.Context, ws Workspace)
 
 	// (GET /api/v1/workspaces/{ws}/resellers)
 	ListResellers(c *gin.Context, ws Workspace)
@@ -1433,11 +1740,83 @@ func (siw *ServerInterfaceWrapper) ListExchanges(c *gin.Context) {
 		return
 	}
 
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", c.Request.URL.Query(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "run_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "run_id", c.Request.URL.Query(), &params.RunID, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter run_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "virtual_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "virtual_from", c.Request.URL.Query(), &params.VirtualFrom, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter virtual_from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "virtual_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "virtual_to", c.Request.URL.Query(), &params.VirtualTo, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter virtual_to: %w", err), http.StatusBadRequest)
+		return
+	}
+
 	// ------------- Optional query parameter "after_id" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "after_id", c.Request.URL.Query(), &params.AfterID, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter after_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "until_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until_id", c.Request.URL.Query(), &params.UntilID, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter until_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "raw" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "raw", c.Request.URL.Query(), &params.Raw, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter raw: %w", err), http.StatusBadRequest)
 		return
 	}
 
@@ -1457,6 +1836,187 @@ func (siw *ServerInterfaceWrapper) ListExchanges(c *gin.Context) {
 	}
 
 	siw.Handler.ListExchanges(c, ws, params)
+}
+
+// ExportExchanges operation middleware
+func (siw *ServerInterfaceWrapper) ExportExchanges(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportExchangesParams
+
+	// ------------- Required query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "format", c.Request.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter format: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "event" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "event", c.Request.URL.Query(), &params.Event, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter event: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "subscription_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subscription_id", c.Request.URL.Query(), &params.SubscriptionID, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter subscription_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "order_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "order_id", c.Request.URL.Query(), &params.OrderID, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter order_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", c.Request.URL.Query(), &params.UserID, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "outcome" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "outcome", c.Request.URL.Query(), &params.Outcome, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter outcome: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", c.Request.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter status: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", c.Request.URL.Query(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter action: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "run_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "run_id", c.Request.URL.Query(), &params.RunID, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter run_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "virtual_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "virtual_from", c.Request.URL.Query(), &params.VirtualFrom, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter virtual_from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "virtual_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "virtual_to", c.Request.URL.Query(), &params.VirtualTo, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter virtual_to: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "after_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after_id", c.Request.URL.Query(), &params.AfterID, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter after_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "until_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until_id", c.Request.URL.Query(), &params.UntilID, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter until_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "raw" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "raw", c.Request.URL.Query(), &params.Raw, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter raw: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ExportExchanges(c, ws, params)
+}
+
+// ImportExchanges operation middleware
+func (siw *ServerInterfaceWrapper) ImportExchanges(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ImportExchanges(c, ws)
 }
 
 // GetExchange operation middleware
@@ -1483,6 +2043,17 @@ func (siw *ServerInterfaceWrapper) GetExchange(c *gin.Context) {
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetExchangeParams
+
+	// ------------- Optional query parameter "raw" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "raw", c.Request.URL.Query(), &params.Raw, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter raw: %w", err), http.StatusBadRequest)
+		return
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -1490,7 +2061,7 @@ func (siw *ServerInterfaceWrapper) GetExchange(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.GetExchange(c, ws, id)
+	siw.Handler.GetExchange(c, ws, id, params)
 }
 
 // GetIntegration operation middleware
@@ -1695,6 +2266,31 @@ func (siw *ServerInterfaceWrapper) GetPlan(c *gin.Context) {
 	}
 
 	siw.Handler.GetPlan(c, ws, id)
+}
+
+// CreateReplay operation middleware
+func (siw *ServerInterfaceWrapper) CreateReplay(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateReplay(c, ws)
 }
 
 // ListResellers operation middleware
@@ -2381,6 +2977,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/distributors/:id", wrapper.GetDistributor)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/exchanges", wrapper.ListExchanges)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/exchanges/:id", wrapper.GetExchange)
+	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/exchanges/export", wrapper.ExportExchanges)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/exchanges/import", wrapper.ImportExchanges)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/integration", wrapper.GetIntegration)
 	router.PUT(options.BaseURL+"/api/v1/workspaces/:ws/integration", wrapper.PutIntegration)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/integration/check", wrapper.CheckIntegration)
@@ -2388,6 +2986,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/orders/:id", wrapper.GetOrder)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/plans", wrapper.ListPlans)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/plans/:id", wrapper.GetPlan)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/replays", wrapper.CreateReplay)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/resellers", wrapper.ListResellers)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/resellers/:id", wrapper.GetReseller)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/reset", wrapper.ResetWorkspace)
@@ -2417,6 +3016,8 @@ type BadRequestJSONResponse Error
 type ConflictJSONResponse Error
 
 type ErrorJSONResponse Error
+
+type ForbiddenJSONResponse Error
 
 type NotFoundJSONResponse Error
 
@@ -2799,6 +3400,20 @@ func (response ListExchanges400JSONResponse) VisitListExchangesResponse(w http.R
 	return err
 }
 
+type ListExchanges403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListExchanges403JSONResponse) VisitListExchangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListExchanges404JSONResponse struct{ NotFoundJSONResponse }
 
 func (response ListExchanges404JSONResponse) VisitListExchangesResponse(w http.ResponseWriter) error {
@@ -2830,9 +3445,203 @@ func (response ListExchangesdefaultJSONResponse) VisitListExchangesResponse(w ht
 	return err
 }
 
+type ExportExchangesRequestObject struct {
+	Ws     Workspace `json:"ws"`
+	Params ExportExchangesParams
+}
+
+type ExportExchangesResponseObject interface {
+	VisitExportExchangesResponse(w http.ResponseWriter) error
+}
+
+type ExportExchanges200JSONResponse HAR
+
+func (response ExportExchanges200JSONResponse) VisitExportExchangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportExchanges200ApplicationXNdjsonResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportExchanges200ApplicationXNdjsonResponse) VisitExportExchangesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type ExportExchanges400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ExportExchanges400JSONResponse) VisitExportExchangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportExchanges403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ExportExchanges403JSONResponse) VisitExportExchangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportExchanges404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ExportExchanges404JSONResponse) VisitExportExchangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportExchangesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ExportExchangesdefaultJSONResponse) VisitExportExchangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportExchangesRequestObject struct {
+	Ws   Workspace `json:"ws"`
+	Body io.Reader
+}
+
+type ImportExchangesResponseObject interface {
+	VisitImportExchangesResponse(w http.ResponseWriter) error
+}
+
+type ImportExchanges200JSONResponse ImportResult
+
+func (response ImportExchanges200JSONResponse) VisitImportExchangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportExchanges400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ImportExchanges400JSONResponse) VisitImportExchangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportExchanges404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ImportExchanges404JSONResponse) VisitImportExchangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportExchangesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ImportExchangesdefaultJSONResponse) VisitImportExchangesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetExchangeRequestObject struct {
-	Ws Workspace `json:"ws"`
-	ID ID        `json:"id"`
+	Ws     Workspace `json:"ws"`
+	ID     ID        `json:"id"`
+	Params GetExchangeParams
 }
 
 type GetExchangeResponseObject interface {
@@ -2863,6 +3672,20 @@ func (response GetExchange400JSONResponse) VisitGetExchangeResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetExchange403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetExchange403JSONResponse) VisitGetExchangeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3332,6 +4155,88 @@ type GetPlandefaultJSONResponse struct {
 }
 
 func (response GetPlandefaultJSONResponse) VisitGetPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReplayRequestObject struct {
+	Ws   Workspace `json:"ws"`
+	Body *CreateReplayJSONRequestBody
+}
+
+type CreateReplayResponseObject interface {
+	VisitCreateReplayResponse(w http.ResponseWriter) error
+}
+
+type CreateReplay200JSONResponse ReplayReport
+
+func (response CreateReplay200JSONResponse) VisitCreateReplayResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReplay400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CreateReplay400JSONResponse) VisitCreateReplayResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReplay404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CreateReplay404JSONResponse) VisitCreateReplayResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReplay409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CreateReplay409JSONResponse) VisitCreateReplayResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReplaydefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response CreateReplaydefaultJSONResponse) VisitCreateReplayResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4861,6 +5766,12 @@ type StrictServerInterface interface {
 	// ListExchanges The journal, oldest first, paged forward with `after_id`.
 	// (GET /api/v1/workspaces/{ws}/exchanges)
 	ListExchanges(ctx context.Context, request ListExchangesRequestObject) (ListExchangesResponseObject, error)
+	// ExportExchanges Export the journal as JSON Lines or HAR 1.2.
+	// (GET /api/v1/workspaces/{ws}/exchanges/export)
+	ExportExchanges(ctx context.Context, request ExportExchangesRequestObject) (ExportExchangesResponseObject, error)
+	// ImportExchanges Import a JSON Lines export into this workspace.
+	// (POST /api/v1/workspaces/{ws}/exchanges/import)
+	ImportExchanges(ctx context.Context, request ImportExchangesRequestObject) (ImportExchangesResponseObject, error)
 
 	// (GET /api/v1/workspaces/{ws}/exchanges/{id})
 	GetExchange(ctx context.Context, request GetExchangeRequestObject) (GetExchangeResponseObject, error)
@@ -4885,6 +5796,9 @@ type StrictServerInterface interface {
 
 	// (GET /api/v1/workspaces/{ws}/plans/{id})
 	GetPlan(ctx context.Context, request GetPlanRequestObject) (GetPlanResponseObject, error)
+	// CreateReplay Re-send recorded vendor calls and diff the answers with the recorded ones.
+	// (POST /api/v1/workspaces/{ws}/replays)
+	CreateReplay(ctx context.Context, request CreateReplayRequestObject) (CreateReplayResponseObject, error)
 
 	// (GET /api/v1/workspaces/{ws}/resellers)
 	ListResellers(ctx context.Context, request ListResellersRequestObject) (ListResellersResponseObject, error)
@@ -5208,12 +6122,68 @@ func (sh *strictHandler) ListExchanges(ctx *gin.Context, ws Workspace, params Li
 	}
 }
 
+// ExportExchanges operation middleware
+func (sh *strictHandler) ExportExchanges(ctx *gin.Context, ws Workspace, params ExportExchangesParams) {
+	var request ExportExchangesRequestObject
+
+	request.Ws = ws
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportExchanges(ctx, request.(ExportExchangesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportExchanges")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ExportExchangesResponseObject); ok {
+		if err := validResponse.VisitExportExchangesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ImportExchanges operation middleware
+func (sh *strictHandler) ImportExchanges(ctx *gin.Context, ws Workspace) {
+	var request ImportExchangesRequestObject
+
+	request.Ws = ws
+
+	request.Body = ctx.Request.Body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportExchanges(ctx, request.(ImportExchangesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportExchanges")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ImportExchangesResponseObject); ok {
+		if err := validResponse.VisitImportExchangesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetExchange operation middleware
-func (sh *strictHandler) GetExchange(ctx *gin.Context, ws Workspace, id ID) {
+func (sh *strictHandler) GetExchange(ctx *gin.Context, ws Workspace, id ID, params GetExchangeParams) {
 	var request GetExchangeRequestObject
 
 	request.Ws = ws
 	request.ID = id
+	request.Params = params
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetExchange(ctx, request.(GetExchangeRequestObject))
@@ -5431,6 +6401,50 @@ func (sh *strictHandler) GetPlan(ctx *gin.Context, ws Workspace, id ID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetPlanResponseObject); ok {
 		if err := validResponse.VisitGetPlanResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateReplay operation middleware
+func (sh *strictHandler) CreateReplay(ctx *gin.Context, ws Workspace) {
+	var request CreateReplayRequestObject
+
+	request.Ws = ws
+
+	var body CreateReplayJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateReplay(ctx, request.(CreateReplayRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateReplay")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateReplayResponseObject); ok {
+		if err := validResponse.VisitCreateReplayResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {

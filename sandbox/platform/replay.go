@@ -1,0 +1,101 @@
+package platform
+
+import (
+	"context"
+	"time"
+
+	"github.com/apsandbox/apsandbox/sandbox/journal"
+	"github.com/apsandbox/apsandbox/sandbox/replay"
+	"github.com/apsandbox/apsandbox/sandbox/vendorapi"
+	"github.com/apsandbox/apsandbox/sandbox/world"
+)
+
+// MaxReplay caps how many exchanges one replay re-sends, so that a
+// forgotten filter cannot keep a vendor busy for an hour.
+const MaxReplay = 10_000
+
+// ReplayRequest selects recorded exchanges and where to send them again.
+type ReplayRequest struct {
+	// VendorURL "" means the workspace's api_path.
+	VendorURL string
+	Filter    journal.Filter
+	Ignore    []string
+	// Timeout 0 means the workspace's timeout.
+	Timeout time.Duration
+}
+
+// Replay re-sends the selected exchanges in order and diffs each answer
+// with the recorded one. It changes nothing in the world and records
+// nothing: the report is the result.
+func (p *Platform) Replay(ctx context.Context, name string, req ReplayRequest) (replay.Report, error) {
+	ignore, err := replay.ParsePatterns(req.Ignore)
+	if err != nil {
+		return replay.Report{}, world.Invalid("ignore", "%v", err)
+	}
+	ws, err := p.lock(name)
+	if err != nil {
+		return replay.Report{}, err
+	}
+	set := cloneSettings(ws.settings)
+	ws.mu.Unlock()
+	target := req.VendorURL
+	if target == "" {
+		target = set.APIPath
+	} else if err := vendorapi.CheckBaseURL(target); err != nil {
+		return replay.Report{}, world.Invalid("vendor_url", "%v", err)
+	}
+	if target == "" {
+		return replay.Report{}, world.Errorf(world.CodeConflict, "the workspace has no api_path; give vendor_url")
+	}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = set.Timeout()
+	}
+	f := req.Filter
+	f.Limit = MaxReplay + 1
+	xs, err := p.store.List(ctx, name, f)
+	if err != nil {
+		return replay.Report{}, world.Errorf(world.CodeInternal, "read the journal: %v", err)
+	}
+	if len(xs) > MaxReplay {
+		return replay.Report{}, world.Invalid("filter", "selects more than %d exchanges; narrow it (after_id/until_id, event, subscription_id…)", MaxReplay)
+	}
+	return replay.Run(ctx, p.client, xs, replay.Options{Target: target, Ignore: ignore, Timeout: timeout}), nil
+}
+
+// ImportResult says where imported exchanges landed.
+type ImportResult struct {
+	Imported int
+	// FirstID and LastID bound the new ids; 0 when nothing was imported.
+	FirstID, LastID int64
+}
+
+// Import appends exchanges from another journal (a JSONL export) to the
+// workspace, all in one commit. They get new ids and keep their old one
+// as OriginalID.
+func (p *Platform) Import(ctx context.Context, name string, xs []journal.Exchange) (ImportResult, error) {
+	ws, err := p.lock(name)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	if len(xs) == 0 {
+		ws.mu.Unlock()
+		return ImportResult{}, nil
+	}
+	ptrs := make([]*journal.Exchange, len(xs))
+	for i := range xs {
+		x := xs[i]
+		if x.OriginalID == 0 {
+			x.OriginalID = x.ID
+		}
+		x.ID, x.Workspace = 0, name
+		ptrs[i] = &x
+	}
+	b := &journal.Batch{Workspace: name, Exchanges: ptrs}
+	p.store.Submit(b)
+	ws.mu.Unlock()
+	if err := b.Wait(); err != nil {
+		return ImportResult{}, storeError(err)
+	}
+	return ImportResult{Imported: len(ptrs), FirstID: ptrs[0].ID, LastID: ptrs[len(ptrs)-1].ID}, nil
+}
