@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,10 +11,15 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go driver: works in a scratch image
 )
+
+// memdbSeq names in-memory databases, so that two stores in one process
+// (tests) never share one.
+var memdbSeq atomic.Int64
 
 // MemoryDir is the --data value for a database that lives only as long as
 // the process.
@@ -36,6 +42,7 @@ const pruneEvery = 1000
 // instead of queueing for one each.
 type SQLite struct {
 	db        *sql.DB
+	w         *writeConn
 	retention Retention
 	now       func() time.Time
 
@@ -63,19 +70,21 @@ func OpenSQLite(ctx context.Context, dir string, r Retention) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
-	if dir == MemoryDir {
-		// Every connection to ":memory:" is its own database: keep one.
-		db.SetMaxOpenConns(1)
-	} else {
-		// WAL lets readers run beside the writer.
-		db.SetMaxOpenConns(4)
-	}
+	// WAL lets readers run beside the writer, which keeps a
+	// connection of its own.
+	db.SetMaxOpenConns(4)
 	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	w, err := openWriteConn(ctx, db)
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	s := &SQLite{
 		db:        db,
+		w:         w,
 		retention: r,
 		now:       time.Now,
 		queue:     make(chan *Batch, 4*maxGroup),
@@ -89,7 +98,10 @@ func OpenSQLite(ctx context.Context, dir string, r Retention) (*SQLite, error) {
 func dataSource(dir string) (string, error) {
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
 	if dir == MemoryDir {
-		return "file::memory:?" + pragmas, nil
+		// A plain ":memory:" is a new database on every connection;
+		// the memdb VFS shares one, under a name unique to this store,
+		// between the writer's connection and the readers'.
+		return fmt.Sprintf("file:/apsandbox-%d?vfs=memdb&", memdbSeq.Add(1)) + pragmas, nil
 	}
 	if dir == "" {
 		return "", errors.New("data directory: empty; use a path or :memory:")
@@ -138,22 +150,55 @@ func (s *SQLite) writer() {
 				}
 			}
 		}
-		group = append(group[:0], first)
-	fill:
-		for len(group) < maxGroup {
-			select {
-			case b := <-s.queue:
-				group = append(group, b)
-			default:
-				break fill
-			}
-		}
+		group = s.fill(append(group[:0], first))
 		sincePrune += s.commitGroup(group)
 		if sincePrune >= pruneEvery {
 			sincePrune = 0
 			s.prune()
 		}
 	}
+}
+
+// fill adds what is waiting in the queue to group. A group of deferrable
+// batches only is held up to DeferWindow for a batch someone waits for,
+// so that an operation's transitional state and its outcome usually
+// share one commit and one fsync.
+func (s *SQLite) fill(group []*Batch) []*Batch {
+	var deadline <-chan time.Time
+	for len(group) < maxGroup {
+		select {
+		case b := <-s.queue:
+			group = append(group, b)
+			continue
+		default:
+		}
+		if !allDeferred(group) {
+			return group
+		}
+		if deadline == nil {
+			t := time.NewTimer(DeferWindow)
+			defer t.Stop()
+			deadline = t.C
+		}
+		select {
+		case b := <-s.queue:
+			group = append(group, b)
+		case <-deadline:
+			return group
+		case <-s.stop:
+			return group
+		}
+	}
+	return group
+}
+
+func allDeferred(group []*Batch) bool {
+	for _, b := range group {
+		if !b.Defer {
+			return false
+		}
+	}
+	return true
 }
 
 // commitGroup commits the batches in one transaction. If that fails, each
@@ -194,21 +239,35 @@ func (s *SQLite) Err() error {
 
 func (s *SQLite) commit(group []*Batch) (int, error) {
 	ctx := context.Background()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	w := s.w
+	if _, err := w.begin.ExecContext(ctx); err != nil {
 		return 0, fmt.Errorf("journal: begin: %w", err)
 	}
-	defer tx.Rollback()
 	ids := make([][]int64, len(group))
 	n := 0
+	// Headers this group writes; they become w.savedMeta once durable.
+	metas := map[string][]byte{}
+	skip := superseded(group)
 	for i, b := range group {
-		if ids[i], err = apply(ctx, tx, b); err != nil {
+		var err error
+		if ids[i], err = w.apply(ctx, b, metas, skip[i]); err != nil {
+			w.rollback.ExecContext(ctx)
 			return 0, fmt.Errorf("journal: workspace %q: %w", b.Workspace, err)
 		}
 		n += len(b.Exchanges)
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := w.commit.ExecContext(ctx); err != nil {
+		// A failed COMMIT may leave the transaction open (SQLITE_BUSY)
+		// or already rolled back (SQLITE_FULL); make sure it is gone.
+		w.rollback.ExecContext(ctx)
 		return 0, fmt.Errorf("journal: commit: %w", err)
+	}
+	for ws, m := range metas {
+		if m == nil {
+			delete(w.savedMeta, ws)
+		} else {
+			w.savedMeta[ws] = m
+		}
 	}
 	// Ids are handed out only once they are durable.
 	for i, b := range group {
@@ -227,53 +286,105 @@ func (s *SQLite) clearErr() {
 	s.errMu.Unlock()
 }
 
-func apply(ctx context.Context, tx *sql.Tx, b *Batch) ([]int64, error) {
+// writeConn is the writer's own connection with its statements prepared
+// once: parsing SQL for every commit would cost more than the commit's
+// own work. Transactions are opened and closed by hand on it, since a
+// prepared *sql.Stmt is bound to its connection, not to a *sql.Tx.
+type writeConn struct {
+	conn                                           *sql.Conn
+	begin, commit, rollback                        *sql.Stmt
+	upsertWorkspace, deleteRecords, clearExchanges *sql.Stmt
+	upsertRecord, insertExchange                   *sql.Stmt
+	dropExchanges, dropRecords, dropWorkspace      *sql.Stmt
+	// savedMeta is each workspace's header as last committed. Most
+	// operations leave the header as it was; not rewriting it then
+	// spares a row write per batch.
+	savedMeta map[string][]byte
+}
+
+func openWriteConn(ctx context.Context, db *sql.DB) (*writeConn, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("journal: writer connection: %w", err)
+	}
+	w := &writeConn{conn: conn, savedMeta: map[string][]byte{}}
+	for _, st := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&w.begin, `BEGIN IMMEDIATE`},
+		{&w.commit, `COMMIT`},
+		{&w.rollback, `ROLLBACK`},
+		{&w.upsertWorkspace, `INSERT INTO workspaces (name, created_at, meta) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET meta = excluded.meta`},
+		{&w.deleteRecords, `DELETE FROM records WHERE workspace = ?`},
+		{&w.clearExchanges, `DELETE FROM exchanges WHERE workspace = ?`},
+		{&w.upsertRecord, `INSERT INTO records (workspace, kind, id, data) VALUES (?, ?, ?, ?)
+			ON CONFLICT (workspace, kind, id) DO UPDATE SET data = excluded.data`},
+		{&w.insertExchange, `INSERT INTO exchanges
+			(workspace, event, subscription_id, order_id, user_id, outcome, status, action, run_id, started_at, virtual_time, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.dropExchanges, `DELETE FROM exchanges WHERE workspace = ?`},
+		{&w.dropRecords, `DELETE FROM records WHERE workspace = ?`},
+		{&w.dropWorkspace, `DELETE FROM workspaces WHERE name = ?`},
+	} {
+		if *st.dst, err = conn.PrepareContext(ctx, st.sql); err != nil {
+			w.close()
+			return nil, fmt.Errorf("journal: prepare %q: %w", st.sql, err)
+		}
+	}
+	return w, nil
+}
+
+func (w *writeConn) close() error {
+	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.upsertWorkspace, w.deleteRecords, w.clearExchanges,
+		w.upsertRecord, w.insertExchange, w.dropExchanges, w.dropRecords, w.dropWorkspace} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return w.conn.Close()
+}
+
+// apply writes one batch inside the open transaction and returns the ids
+// of its exchanges.
+func (w *writeConn) apply(ctx context.Context, b *Batch, metas map[string][]byte, skip map[int]bool) ([]int64, error) {
 	if b.Delete {
-		for _, q := range []string{
-			`DELETE FROM exchanges WHERE workspace = ?`,
-			`DELETE FROM records WHERE workspace = ?`,
-			`DELETE FROM workspaces WHERE name = ?`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, b.Workspace); err != nil {
+		for _, st := range []*sql.Stmt{w.dropExchanges, w.dropRecords, w.dropWorkspace} {
+			if _, err := st.ExecContext(ctx, b.Workspace); err != nil {
 				return nil, err
 			}
 		}
+		metas[b.Workspace] = nil
 		return nil, nil
 	}
-	if b.Meta != nil {
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO workspaces (name, created_at, meta) VALUES (?, ?, ?)
-			 ON CONFLICT (name) DO UPDATE SET meta = excluded.meta`,
-			b.Workspace, b.CreatedAt.UTC().Format(time.RFC3339Nano), b.Meta); err != nil {
+	if b.Meta != nil && !bytes.Equal(b.Meta, w.lastMeta(b.Workspace, metas)) {
+		if _, err := w.upsertWorkspace.ExecContext(ctx, b.Workspace, b.CreatedAt.UTC().Format(time.RFC3339Nano), b.Meta); err != nil {
 			return nil, err
 		}
+		metas[b.Workspace] = b.Meta
 	}
 	if b.Replace {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM records WHERE workspace = ?`, b.Workspace); err != nil {
+		if _, err := w.deleteRecords.ExecContext(ctx, b.Workspace); err != nil {
 			return nil, err
 		}
 	}
 	if b.ClearExchanges {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM exchanges WHERE workspace = ?`, b.Workspace); err != nil {
+		if _, err := w.clearExchanges.ExecContext(ctx, b.Workspace); err != nil {
 			return nil, err
 		}
 	}
-	if len(b.Records) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO records (workspace, kind, id, data) VALUES (?, ?, ?, ?)
-			ON CONFLICT (workspace, kind, id) DO UPDATE SET data = excluded.data`)
-		if err != nil {
-			return nil, err
+	for i, r := range b.Records {
+		if skip[i] {
+			continue
 		}
-		defer st.Close()
-		for _, r := range b.Records {
-			if _, err := st.ExecContext(ctx, b.Workspace, r.Kind, r.ID, r.Data); err != nil {
-				return nil, fmt.Errorf("record %s %d: %w", r.Kind, r.ID, err)
-			}
+		if _, err := w.upsertRecord.ExecContext(ctx, b.Workspace, r.Kind, r.ID, r.Data); err != nil {
+			return nil, fmt.Errorf("record %s %d: %w", r.Kind, r.ID, err)
 		}
 	}
 	ids := make([]int64, len(b.Exchanges))
 	for i, x := range b.Exchanges {
-		id, err := insertExchange(ctx, tx, b.Workspace, x)
+		id, err := w.insert(ctx, b.Workspace, x)
 		if err != nil {
 			return nil, err
 		}
@@ -282,7 +393,50 @@ func apply(ctx context.Context, tx *sql.Tx, b *Batch) ([]int64, error) {
 	return ids, nil
 }
 
-func insertExchange(ctx context.Context, tx *sql.Tx, ws string, x *Exchange) (int64, error) {
+// superseded finds, for each batch of a group, the records that a later
+// batch of the same group overwrites (same workspace, kind and id) or
+// wipes (Replace, Delete). The group commits as one transaction, so
+// writing them would change nothing: an operation's transitional state
+// and its outcome, when they meet in one group, cost one write, not two.
+// The result maps batch index to record indexes to skip.
+func superseded(group []*Batch) map[int]map[int]bool {
+	type key struct {
+		ws, kind string
+		id       int64
+	}
+	later := map[key]bool{}
+	wiped := map[string]bool{}
+	out := map[int]map[int]bool{}
+	for i := len(group) - 1; i >= 0; i-- {
+		b := group[i]
+		for j, r := range b.Records {
+			k := key{b.Workspace, r.Kind, r.ID}
+			if wiped[b.Workspace] || later[k] {
+				if out[i] == nil {
+					out[i] = map[int]bool{}
+				}
+				out[i][j] = true
+			}
+		}
+		for _, r := range b.Records {
+			later[key{b.Workspace, r.Kind, r.ID}] = true
+		}
+		if b.Replace || b.Delete {
+			wiped[b.Workspace] = true
+		}
+	}
+	return out
+}
+
+// lastMeta is the workspace's header as the open transaction leaves it.
+func (w *writeConn) lastMeta(ws string, metas map[string][]byte) []byte {
+	if m, ok := metas[ws]; ok {
+		return m
+	}
+	return w.savedMeta[ws]
+}
+
+func (w *writeConn) insert(ctx context.Context, ws string, x *Exchange) (int64, error) {
 	c := *x
 	c.ID, c.Workspace = 0, ws
 	data, err := json.Marshal(c)
@@ -293,9 +447,7 @@ func insertExchange(ctx context.Context, tx *sql.Tx, ws string, x *Exchange) (in
 	if x.Response != nil {
 		status = x.Response.Status
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO exchanges
-		(workspace, event, subscription_id, order_id, user_id, outcome, status, action, run_id, started_at, virtual_time, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := w.insertExchange.ExecContext(ctx,
 		ws, x.Event, x.SubscriptionID, x.OrderID, x.UserID, x.Outcome, status, x.Action, x.RunID,
 		x.StartedAt.UnixNano(), x.VirtualTime.UnixNano(), data)
 	if err != nil {
@@ -509,5 +661,5 @@ func (s *SQLite) Close() error {
 	s.closeMu.Unlock()
 	close(s.stop)
 	<-s.done
-	return s.db.Close()
+	return errors.Join(s.w.close(), s.db.Close())
 }

@@ -39,10 +39,22 @@ type Batch struct {
 	Delete    bool
 	Records   []Record
 	Exchanges []*Exchange
+	// Defer says that nobody waits for this batch: the store may hold it
+	// up to DeferWindow so that it commits together with the batch that
+	// follows. The platform defers an operation's transitional state,
+	// which its outcome, a few milliseconds later, usually overwrites.
+	Defer bool
 
 	done chan struct{}
 	err  error
 }
+
+// DeferWindow is the longest a deferred batch waits for company before it
+// is committed alone. It bounds how long an operation's transitional
+// state may stay undurable while its vendor call runs: a vendor slower
+// than this (the case where a crash mid-call is likely) always finds the
+// transitional state on disk.
+const DeferWindow = 2 * time.Millisecond
 
 // Wait blocks until the batch is committed and returns the commit's
 // error. Exchange ids are assigned when Wait returns nil.

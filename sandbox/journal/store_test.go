@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -348,5 +349,129 @@ func TestSQLiteSettings(t *testing.T) {
 		if got != want {
 			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
 		}
+	}
+}
+
+func TestSuperseded(t *testing.T) {
+	rec := func(kind string, id int64) Record { return Record{Kind: kind, ID: id, Data: []byte("{}")} }
+	tests := []struct {
+		name  string
+		group []*Batch
+		want  map[int]map[int]bool
+	}{
+		{"nothing shared", []*Batch{
+			{Workspace: "a", Records: []Record{rec("subscription", 1)}},
+			{Workspace: "a", Records: []Record{rec("subscription", 2)}},
+		}, map[int]map[int]bool{}},
+		{"transitional state then outcome", []*Batch{
+			{Workspace: "a", Records: []Record{rec("subscription", 1), rec("order", 7)}},
+			{Workspace: "a", Records: []Record{rec("subscription", 2)}},
+			{Workspace: "a", Records: []Record{rec("order", 7), rec("subscription", 1)}},
+		}, map[int]map[int]bool{0: {0: true, 1: true}}},
+		{"same ids in another workspace are not the same records", []*Batch{
+			{Workspace: "a", Records: []Record{rec("subscription", 1)}},
+			{Workspace: "b", Records: []Record{rec("subscription", 1)}},
+		}, map[int]map[int]bool{}},
+		{"a later reset wipes what came before", []*Batch{
+			{Workspace: "a", Records: []Record{rec("subscription", 1)}},
+			{Workspace: "b", Records: []Record{rec("subscription", 1)}},
+			{Workspace: "a", Replace: true, Records: []Record{rec("plan", 3)}},
+			{Workspace: "a", Records: []Record{rec("subscription", 1)}},
+		}, map[int]map[int]bool{0: {0: true}}},
+		{"a later delete wipes too", []*Batch{
+			{Workspace: "a", Records: []Record{rec("subscription", 1), rec("order", 2)}},
+			{Workspace: "a", Delete: true},
+		}, map[int]map[int]bool{0: {0: true, 1: true}}},
+	}
+	for _, tt := range tests {
+		if got := superseded(tt.group); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestSQLiteGroupKeepsTheLastWrite: batches that rewrite the same record in
+// one group leave the last version, however the writer groups them.
+func TestSQLiteGroupKeepsTheLastWrite(t *testing.T) {
+	s, err := OpenSQLite(context.Background(), t.TempDir(), Retention{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var bs []*Batch
+	for i := range 50 {
+		b := &Batch{Workspace: "w", Meta: []byte(`{}`), Defer: i%2 == 0,
+			Records: []Record{{Kind: "subscription", ID: 1, Data: fmt.Appendf(nil, `{"v":%d}`, i)}}}
+		s.Submit(b)
+		bs = append(bs, b)
+	}
+	for _, b := range bs {
+		if err := b.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saved, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(saved) != 1 || len(saved[0].Records) != 1 || string(saved[0].Records[0].Data) != `{"v":49}` {
+		t.Errorf("saved %+v, want the last version", saved)
+	}
+}
+
+// TestSQLiteDeferredBatchCommitsAlone: a deferred batch nobody follows is
+// committed within the defer window, not held until the next one.
+func TestSQLiteDeferredBatchCommitsAlone(t *testing.T) {
+	s, err := OpenSQLite(context.Background(), t.TempDir(), Retention{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b := &Batch{Workspace: "w", Meta: []byte(`{}`), Defer: true, Records: []Record{{Kind: "subscription", ID: 1, Data: []byte(`{}`)}}}
+	s.Submit(b)
+	done := make(chan error, 1)
+	go func() { done <- b.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a deferred batch with nothing after it was never committed")
+	}
+}
+
+// TestSQLiteHeaderAfterDelete: the writer skips a header equal to the one
+// it last committed; a deleted and recreated workspace must still get its
+// header written.
+func TestSQLiteHeaderAfterDelete(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenSQLite(context.Background(), dir, Retention{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := []byte(`{"seed":1}`)
+	for _, b := range []*Batch{
+		{Workspace: "w", Meta: meta},
+		{Workspace: "w", Meta: meta},
+		{Workspace: "w", Delete: true},
+		{Workspace: "w", Meta: meta},
+	} {
+		if err := Commit(s, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	s, err = OpenSQLite(context.Background(), dir, Retention{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	saved, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(saved) != 1 || string(saved[0].Meta) != string(meta) {
+		t.Errorf("after delete and recreate: %+v, want workspace w with its header", saved)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apsandbox/apsandbox/sandbox/journal"
 	"github.com/apsandbox/apsandbox/sandbox/vendorapi"
 	"github.com/apsandbox/apsandbox/sandbox/world"
 )
@@ -42,9 +41,6 @@ type flight struct {
 	now   time.Time
 	// action names the operator action, for the exchange's record.
 	action string
-	// pre is the batch that recorded the transitional state: it must be
-	// durable before the vendor hears of the operation.
-	pre *journal.Batch
 }
 
 // ready refuses operations the workspace cannot carry out.
@@ -88,10 +84,16 @@ func (p *Platform) start(ws *workspace, s *world.Subscription, op world.Operatio
 		o.UpdatedAt = now
 		ws.touch(recOrder, o.ID)
 	}
+	// The transitional state goes to the journal without anyone
+	// waiting: it is deferred, so that when the vendor answers within
+	// the journal's DeferWindow it shares a commit with the outcome, and when
+	// the vendor is slow it is on disk while the call runs, for a restart
+	// to find and fail (see recover).
 	pre := ws.batch()
+	pre.Defer = true
 	p.store.Submit(pre)
 	return &flight{
-		ws: ws, gen: ws.generation, subID: s.ID, op: op, now: now, action: action, pre: pre,
+		ws: ws, gen: ws.generation, subID: s.ID, op: op, now: now, action: action,
 		call: vendorapi.Call{
 			Event:      k.event,
 			Settings:   cloneSettings(ws.settings),
@@ -108,12 +110,6 @@ func (p *Platform) start(ws *workspace, s *world.Subscription, op world.Operatio
 // lock: once the call is made it runs to its own timeout, so that a client
 // hanging up cannot leave a subscription in a transitional status.
 func (p *Platform) fly(ctx context.Context, f *flight) (Result, error) {
-	if err := f.pre.Wait(); err != nil {
-		p.log.Error("journal commit failed; the vendor was not called", "workspace", f.ws.name, "err", err)
-		ans := vendorapi.Answer{Message: "not sent: the journal could not record the operation: " + err.Error()}
-		p.settle(f, ans)
-		return Result{}, storeError(err)
-	}
 	ans := p.client.Send(context.WithoutCancel(ctx), f.call)
 	x := exchange(ctx, ans, f.now, f.action, f.subID, f.op.OrderID, 0)
 	ws := f.ws
@@ -143,18 +139,6 @@ func (p *Platform) fly(ctx context.Context, f *flight) (Result, error) {
 	}
 	res.ExchangeIDs = []int64{x.ID}
 	return res, nil
-}
-
-// settle applies a failure that happened before any call was made.
-func (p *Platform) settle(f *flight, ans vendorapi.Answer) {
-	f.ws.mu.Lock()
-	defer f.ws.mu.Unlock()
-	if f.ws.deleted || f.ws.generation != f.gen {
-		return
-	}
-	if _, err := p.apply(f, ans); err == nil {
-		p.store.Submit(f.ws.batch())
-	}
 }
 
 // apply moves the subscription and its order to the outcome of the

@@ -209,9 +209,16 @@ func TestRestartFailsInterruptedOperation(t *testing.T) {
 	}
 
 	// A second process opens the same data directory while the first is
-	// stuck in the call: it sees what was committed before the call.
+	// stuck in the call. The transitional state was committed deferred
+	// (journal.DeferWindow), so it reaches the disk while the call runs.
 	other := openStore(t, dir)
 	defer other.Close()
+	for !savedRecord(t, other, recSubscription, id) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the in-flight order never reached the disk while its vendor call ran")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	p2, err := New(Config{Seed: 1}, other)
 	if err != nil {
 		t.Fatal(err)
@@ -227,4 +234,25 @@ func TestRestartFailsInterruptedOperation(t *testing.T) {
 	if len(orders) != 1 || orders[0].Status != world.OrderProvisioningFailed {
 		t.Errorf("orders after restore: %+v", orders)
 	}
+}
+
+// savedRecord reports whether the store holds the record of the default
+// workspace.
+func savedRecord(t *testing.T, s journal.Store, kind string, id int64) bool {
+	t.Helper()
+	saved, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range saved {
+		if w.Name != DefaultWorkspace {
+			continue
+		}
+		for _, r := range w.Records {
+			if r.Kind == kind && r.ID == id {
+				return true
+			}
+		}
+	}
+	return false
 }
