@@ -334,5 +334,8 @@ func validateImported(x *Exchange) []Problem {
 	if x.StartedAt.IsZero() {
 		problems = append(problems, Problem{Field: "started_at", Problem: "must be set"})
 	}
+	if x.DurationMS < 0 {
+		problems = append(problems, Problem{Field: "duration_ms", Problem: fmt.Sprintf("must not be negative; got %v", x.DurationMS)})
+	}
 	return problems
 }

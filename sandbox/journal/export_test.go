@@ -178,6 +178,11 @@ func TestReadJSONLRejects(t *testing.T) {
 			wantText: `line 3: field "outcome": must be one of ok, refused, timeout, error; got "maybe"`,
 		},
 		{
+			name:     "negative duration",
+			lines:    []string{breakLine(`"duration_ms":1.5`, `"duration_ms":-3`)},
+			wantLine: 1, wantField: "duration_ms", wantText: `line 1: field "duration_ms": must not be negative; got -3`,
+		},
+		{
 			name:     "empty event",
 			lines:    []string{breakLine(`"event":"subscription.create"`, `"event":""`)},
 			wantLine: 1, wantField: "event", wantText: `line 1: field "event": must not be empty`,

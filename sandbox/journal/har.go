@@ -19,6 +19,12 @@ import (
 // below follow the spec's member order; members the spec requires are
 // never omitted, and numbers it cannot know are -1 as it prescribes.
 
+// harTime is how HAR writes a start time: ISO 8601 with milliseconds and
+// the zone, as the spec's template (YYYY-MM-DDThh:mm:ss.sTZD) and browsers
+// write it. A fixed fraction keeps strict readers happy; the exact
+// nanoseconds stay in _apsandbox.
+const harTime = "2006-01-02T15:04:05.000Z07:00"
+
 type harFile struct {
 	Log harLog `json:"log"`
 }
@@ -108,6 +114,7 @@ type harCustom struct {
 	UserID         int64  `json:"user_id,omitempty"`
 	Action         string `json:"action,omitempty"`
 	RunID          string `json:"run_id,omitempty"`
+	StartedAt      string `json:"started_at,omitempty"`
 	VirtualTime    string `json:"virtual_time,omitempty"`
 }
 
@@ -145,7 +152,7 @@ func WriteHAR(w io.Writer, xs []Exchange, creatorVersion string) error {
 
 func harEntryOf(x *Exchange) harEntry {
 	return harEntry{
-		StartedDateTime: x.StartedAt.Format(time.RFC3339Nano),
+		StartedDateTime: x.StartedAt.Format(harTime),
 		Time:            x.DurationMS,
 		Request:         harRequestOf(&x.Request),
 		Response:        harResponseOf(x.Response),
@@ -278,6 +285,7 @@ func harCustomOf(x *Exchange) harCustom {
 		UserID:         x.UserID,
 		Action:         x.Action,
 		RunID:          x.RunID,
+		StartedAt:      x.StartedAt.Format(time.RFC3339Nano),
 	}
 	if !x.VirtualTime.IsZero() {
 		c.VirtualTime = x.VirtualTime.Format(time.RFC3339Nano)

@@ -264,9 +264,9 @@ func TestWriteHARFacts(t *testing.T) {
 			want: []int64{5, 2, 3, 1, 4},
 		},
 		{
-			name: "startedDateTime keeps the zone and drops a zero fraction",
+			name: "startedDateTime keeps the zone, always with milliseconds",
 			got:  func() any { return []string{entry(4).StartedDateTime, entry(5).StartedDateTime} },
-			want: []string{"2025-03-14T11:26:55.589+02:00", "2025-03-14T09:26:53Z"},
+			want: []string{"2025-03-14T11:26:55.589+02:00", "2025-03-14T09:26:53.000Z"},
 		},
 		{
 			name: "queryString in URL order, unescaped, repeats and bare names kept",
