@@ -43,6 +43,7 @@ const pruneEvery = 1000
 type SQLite struct {
 	db        *sql.DB
 	w         *writeConn
+	unlock    func() error
 	retention Retention
 	now       func() time.Time
 
@@ -66,8 +67,15 @@ func OpenSQLite(ctx context.Context, dir string, r Retention) (*SQLite, error) {
 	if err != nil {
 		return nil, err
 	}
+	unlock := func() error { return nil }
+	if dir != MemoryDir {
+		if unlock, err = lockDir(dir); err != nil {
+			return nil, err
+		}
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
 	// WAL lets readers run beside the writer, which keeps a
@@ -75,16 +83,19 @@ func OpenSQLite(ctx context.Context, dir string, r Retention) (*SQLite, error) {
 	db.SetMaxOpenConns(4)
 	if err := migrate(ctx, db); err != nil {
 		db.Close()
+		unlock()
 		return nil, err
 	}
 	w, err := openWriteConn(ctx, db)
 	if err != nil {
 		db.Close()
+		unlock()
 		return nil, err
 	}
 	s := &SQLite{
 		db:        db,
 		w:         w,
+		unlock:    unlock,
 		retention: r,
 		now:       time.Now,
 		queue:     make(chan *Batch, 4*maxGroup),
@@ -661,5 +672,5 @@ func (s *SQLite) Close() error {
 	s.closeMu.Unlock()
 	close(s.stop)
 	<-s.done
-	return errors.Join(s.w.close(), s.db.Close())
+	return errors.Join(s.w.close(), s.db.Close(), s.unlock())
 }

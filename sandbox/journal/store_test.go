@@ -475,3 +475,31 @@ func TestSQLiteHeaderAfterDelete(t *testing.T) {
 		t.Errorf("after delete and recreate: %+v, want workspace w with its header", saved)
 	}
 }
+
+// TestSQLiteOneProcessPerDirectory: a second store on a data directory in
+// use is refused with a message saying so; once the first closes, the
+// directory opens again.
+func TestSQLiteOneProcessPerDirectory(t *testing.T) {
+	dir := t.TempDir()
+	first, err := OpenSQLite(context.Background(), dir, Retention{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenSQLite(context.Background(), dir, Retention{}); err == nil || !strings.Contains(err.Error(), "in use by another apsandbox") {
+		t.Errorf("second open of %s: %v, want it refused as in use", dir, err)
+	}
+	first.Close()
+	again, err := OpenSQLite(context.Background(), dir, Retention{})
+	if err != nil {
+		t.Fatalf("open after the first closed: %v", err)
+	}
+	again.Close()
+	// :memory: stores share nothing, so any number may be open.
+	for range 2 {
+		m, err := OpenSQLite(context.Background(), MemoryDir, Retention{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+	}
+}

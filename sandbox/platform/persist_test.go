@@ -2,10 +2,13 @@ package platform
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -208,17 +211,28 @@ func TestRestartFailsInterruptedOperation(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 
-	// A second process opens the same data directory while the first is
-	// stuck in the call. The transitional state was committed deferred
-	// (journal.DeferWindow), so it reaches the disk while the call runs.
-	other := openStore(t, dir)
-	defer other.Close()
-	for !savedRecord(t, other, recSubscription, id) {
+	// The process dies while it is stuck in the call. The transitional
+	// state was committed deferred (journal.DeferWindow), so it reaches
+	// the disk while the call runs; the crash is the data directory as
+	// it is then, copied for a new process to open.
+	for !onDisk(t, dir, recSubscription, id) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the in-flight order never reached the disk while its vendor call ran")
 		}
 		time.Sleep(time.Millisecond)
 	}
+	crashed := t.TempDir()
+	for _, name := range []string{journal.FileName, journal.FileName + "-wal"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(crashed, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := openStore(t, crashed)
+	defer other.Close()
 	p2, err := New(Config{Seed: 1}, other)
 	if err != nil {
 		t.Fatal(err)
@@ -236,23 +250,19 @@ func TestRestartFailsInterruptedOperation(t *testing.T) {
 	}
 }
 
-// savedRecord reports whether the store holds the record of the default
-// workspace.
-func savedRecord(t *testing.T, s journal.Store, kind string, id int64) bool {
+// onDisk reports whether the data directory's database holds the record
+// of the default workspace, reading it as another process would while
+// the sandbox runs.
+func onDisk(t *testing.T, dir, kind string, id int64) bool {
 	t.Helper()
-	saved, err := s.Load(context.Background())
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, journal.FileName)+"?mode=ro&_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range saved {
-		if w.Name != DefaultWorkspace {
-			continue
-		}
-		for _, r := range w.Records {
-			if r.Kind == kind && r.ID == id {
-				return true
-			}
-		}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM records WHERE workspace = ? AND kind = ? AND id = ?`, DefaultWorkspace, kind, id).Scan(&n); err != nil {
+		t.Fatal(err)
 	}
-	return false
+	return n == 1
 }
