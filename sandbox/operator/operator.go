@@ -175,4 +175,7 @@ func (s *Server) Register(r gin.IRouter) {
 type spec struct {
 	doc    *openapi3.T
 	router routers.Router
+	// as30 is doc read as OpenAPI 3.0, for checking requests; see
+	// loadSpec.
+	as30 *openapi3.T
 }

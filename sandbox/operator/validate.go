@@ -11,6 +11,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	"github.com/gin-gonic/gin"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -49,6 +50,7 @@ func (s *Server) validateRequest(c *gin.Context) {
 		// otherwise. The route test keeps the two in step.
 		return
 	}
+	route = forRequest(route, s.spec.as30)
 	// One body type per operation: JSON everywhere but the import.
 	want := "application/json"
 	if rb := route.Operation.RequestBody; rb != nil && rb.Value != nil && rb.Value.Content.Get(ndjson) != nil {
@@ -90,6 +92,13 @@ func (s *Server) validateRequest(c *gin.Context) {
 
 func hasBody(r *http.Request) bool {
 	return r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
+}
+
+// forRequest is route as part of the document read as 3.0 (see loadSpec).
+func forRequest(route *routers.Route, as30 *openapi3.T) *routers.Route {
+	r := *route
+	r.Spec = as30
+	return &r
 }
 
 // invalidRequest turns what openapi3filter found into one invalid_argument
