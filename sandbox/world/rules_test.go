@@ -1,6 +1,7 @@
 package world
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -344,5 +345,72 @@ func TestValidateEmail(t *testing.T) {
 				t.Errorf("ValidateEmail(%q) code = %s, want %s", tt.in, ErrorCode(err), CodeInvalidArgument)
 			}
 		})
+	}
+}
+
+func TestFind(t *testing.T) {
+	id := func(o *Order) int64 { return o.ID }
+	orders := func(ids ...int64) []Order {
+		var out []Order
+		for _, i := range ids {
+			out = append(out, Order{ID: i, Type: fmt.Sprint("o", i)})
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		xs     []Order
+		id     int64
+		wantOK bool
+	}{
+		{"sorted, first", orders(1, 3, 5, 7), 1, true},
+		{"sorted, middle", orders(1, 3, 5, 7), 5, true},
+		{"sorted, last", orders(1, 3, 5, 7), 7, true},
+		{"sorted, missing between", orders(1, 3, 5, 7), 4, false},
+		{"sorted, missing after", orders(1, 3, 5, 7), 9, false},
+		{"out of order still found", orders(5, 1, 7, 3), 3, true},
+		{"out of order, missing", orders(5, 1, 7, 3), 4, false},
+		{"empty", nil, 1, false},
+	}
+	for _, tt := range tests {
+		got, ok := find(tt.xs, tt.id, id)
+		if ok != tt.wantOK || (ok && (got.ID != tt.id || got.Type != fmt.Sprint("o", tt.id))) {
+			t.Errorf("%s: find(%d) = %+v, %v; want ok=%v", tt.name, tt.id, got, ok, tt.wantOK)
+		}
+		if ok {
+			// A pointer into the slice, so that callers change the world.
+			got.Type = "changed"
+			if again, _ := find(tt.xs, tt.id, id); again.Type != "changed" {
+				t.Errorf("%s: find returned a copy", tt.name)
+			}
+		}
+	}
+}
+
+// TestGeneratedWorldsAreSortedByID: find's binary search relies on ids
+// increasing along each slice of a generated world.
+func TestGeneratedWorldsAreSortedByID(t *testing.T) {
+	for seed := int64(1); seed <= 30; seed++ {
+		w := Generate(seed, time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
+		check := func(kind string, ids []int64) {
+			if !slices.IsSorted(ids) {
+				t.Errorf("seed %d: %s ids not increasing: %v", seed, kind, ids)
+			}
+		}
+		ids := func(n int, at func(int) int64) []int64 {
+			out := make([]int64, n)
+			for i := range out {
+				out[i] = at(i)
+			}
+			return out
+		}
+		check("distributor", ids(len(w.Distributors), func(i int) int64 { return w.Distributors[i].ID }))
+		check("reseller", ids(len(w.Resellers), func(i int) int64 { return w.Resellers[i].ID }))
+		check("tenant", ids(len(w.Tenants), func(i int) int64 { return w.Tenants[i].ID }))
+		check("user", ids(len(w.Users), func(i int) int64 { return w.Users[i].ID }))
+		check("plan", ids(len(w.Plans), func(i int) int64 { return w.Plans[i].ID }))
+		check("subscription", ids(len(w.Subscriptions), func(i int) int64 { return w.Subscriptions[i].ID }))
+		check("order", ids(len(w.Orders), func(i int) int64 { return w.Orders[i].ID }))
+		check("service term", ids(len(w.ServiceTerms), func(i int) int64 { return w.ServiceTerms[i].ID }))
 	}
 }
