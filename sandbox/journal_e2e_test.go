@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -331,4 +333,115 @@ func (e *env) post(path, contentType, body string, out any) int {
 		json.Unmarshal(raw, out)
 	}
 	return resp.StatusCode
+}
+
+// captured records every request a handler saw, whole.
+type captured struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (c *captured) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var b strings.Builder
+		r.Header.Write(&b)
+		c.mu.Lock()
+		c.seen = append(c.seen, r.URL.String()+"\n"+b.String()+"\n"+string(body))
+		c.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (c *captured) all() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.seen, "\n---\n")
+}
+
+// TestReplayKeepsSecretsHome: a replay by a caller without the control
+// token never carries the vendor's credentials (or any redacted value) to
+// the URL it names, nor shows them in its report; against the
+// workspace's own vendor it still authenticates. With the token, the
+// recorded requests go out as they were sent.
+func TestReplayKeepsSecretsHome(t *testing.T) {
+	const token = "control-secret"
+	home := &captured{}
+	e := newEnvWith(t, 1, func(c *sandbox.Config) { c.ControlToken = token }, home.wrap)
+	var set map[string]any
+	e.do("GET", e.ws("/integration"), nil, &set)
+	set["headers"] = map[string]string{"Authorization": "Bearer vendor-secret", "X-Api-Key": "key-secret"}
+	if code := e.do("PUT", e.ws("/integration"), set, &set); code != http.StatusOK {
+		t.Fatalf("put integration: %d", code)
+	}
+	e.lifecycle()
+	var first exchange
+	if xs := e.exchanges("?event=subscription.create"); len(xs) == 1 {
+		first = xs[0]
+	}
+	// The recorded create body carries the world's distributor
+	// certificate password; lists show it [FILTERED].
+	code, raw := e.rawAuth("GET", e.ws(fmt.Sprintf("/exchanges/%d?raw=true", first.ID)), token)
+	m := regexp.MustCompile(`"certificate_password":"([^"]+)"`).FindStringSubmatch(raw)
+	if code != http.StatusOK || m == nil || m[1] == "[FILTERED]" {
+		t.Fatalf("raw create exchange: %d, no certificate password in\n%s", code, raw)
+	}
+	bodySecret := m[1]
+
+	elsewhere := &captured{}
+	other := examplevendor.New(examplevendor.Config{})
+	otherURL := serveOn(t, elsewhere.wrap(other.Handler()))
+	var rep replayReport
+	if code := e.do("POST", e.ws("/replays"), map[string]any{"vendor_url": otherURL}, &rep); code != http.StatusOK || rep.Summary.Total != 6 {
+		t.Fatalf("replay elsewhere: %d %+v", code, rep.Summary)
+	}
+	sent := elsewhere.all()
+	for _, secret := range []string{"vendor-secret", "key-secret", bodySecret} {
+		if strings.Contains(sent, secret) {
+			t.Errorf("a replay without the control token sent %q to another URL", secret)
+		}
+	}
+	if !strings.Contains(sent, "/subscription/renew") {
+		t.Fatalf("the replay sent nothing recognisable:\n%s", sent)
+	}
+
+	// Against the workspace's own vendor, its integration headers go
+	// with the calls, as on any operation.
+	before := len(home.all())
+	if code := e.do("POST", e.ws("/replays"), map[string]any{"filter": map[string]any{"event": "subscription.renew"}}, &rep); code != http.StatusOK || rep.Summary.Total != 1 {
+		t.Fatalf("replay home: %d %+v", code, rep)
+	}
+	if got := home.all()[before:]; !strings.Contains(got, "Bearer vendor-secret") || strings.Contains(got, bodySecret) {
+		t.Errorf("replay to the workspace's vendor: credentials sent %v, body secret sent %v",
+			strings.Contains(got, "Bearer vendor-secret"), strings.Contains(got, bodySecret))
+	}
+
+	// With the control token the recorded requests go out as sent.
+	before = len(elsewhere.all())
+	req, _ := http.NewRequest("POST", e.base+e.ws("/replays"), strings.NewReader(`{"vendor_url":"`+otherURL+`","filter":{"event":"subscription.create"}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := elsewhere.all()[before:]; resp.StatusCode != http.StatusOK || !strings.Contains(got, "Bearer vendor-secret") || !strings.Contains(got, bodySecret) {
+		t.Errorf("replay with the control token: %d, sent:\n%s", resp.StatusCode, got)
+	}
+}
+
+// rawAuth sends a request with the control token and returns the answer.
+func (e *env) rawAuth(method, path, token string) (int, string) {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -1604,8 +1604,18 @@ type ClientInterface interface {
 	// `vendor_url` (default: the workspace's api_path), each to its endpoint
 	// below that URL with its recorded query, headers and body. Each new
 	// answer is compared with the recorded one: status, and the JSON body
-	// semantically (member order and whitespace do not count), except at the
-	// `ignore` paths. Replays change nothing in the world.
+	// semantically (member order, whitespace and number spelling do not
+	// count), except at the `ignore` paths. Replays change nothing in the
+	// world.
+	//
+	// Secrets: a caller holding the control token (`Authorization: Bearer
+	// <token>`) replays the requests exactly as recorded and sees the answers
+	// unredacted. Any other caller replays what it can see: requests as
+	// redacted (a `[FILTERED]` header is not sent at all, redacted body members
+	// are sent as `[FILTERED]`), with the workspace's integration headers
+	// added only when the target is the workspace's own api_path, and answers
+	// redacted. An exchange recorded without an endpoint cannot be aimed at
+	// another URL and is reported `failed`, never sent to its recorded URL.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1618,8 +1628,18 @@ type ClientInterface interface {
 	// `vendor_url` (default: the workspace's api_path), each to its endpoint
 	// below that URL with its recorded query, headers and body. Each new
 	// answer is compared with the recorded one: status, and the JSON body
-	// semantically (member order and whitespace do not count), except at the
-	// `ignore` paths. Replays change nothing in the world.
+	// semantically (member order, whitespace and number spelling do not
+	// count), except at the `ignore` paths. Replays change nothing in the
+	// world.
+	//
+	// Secrets: a caller holding the control token (`Authorization: Bearer
+	// <token>`) replays the requests exactly as recorded and sees the answers
+	// unredacted. Any other caller replays what it can see: requests as
+	// redacted (a `[FILTERED]` header is not sent at all, redacted body members
+	// are sent as `[FILTERED]`), with the workspace's integration headers
+	// added only when the target is the workspace's own api_path, and answers
+	// redacted. An exchange recorded without an endpoint cannot be aimed at
+	// another URL and is reported `failed`, never sent to its recorded URL.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2071,8 +2091,18 @@ func (c *Client) GetPlan(ctx context.Context, ws Workspace, id ID, reqEditors ..
 // `vendor_url` (default: the workspace's api_path), each to its endpoint
 // below that URL with its recorded query, headers and body. Each new
 // answer is compared with the recorded one: status, and the JSON body
-// semantically (member order and whitespace do not count), except at the
-// `ignore` paths. Replays change nothing in the world.
+// semantically (member order, whitespace and number spelling do not
+// count), except at the `ignore` paths. Replays change nothing in the
+// world.
+//
+// Secrets: a caller holding the control token (`Authorization: Bearer
+// <token>`) replays the requests exactly as recorded and sees the answers
+// unredacted. Any other caller replays what it can see: requests as
+// redacted (a `[FILTERED]` header is not sent at all, redacted body members
+// are sent as `[FILTERED]`), with the workspace's integration headers
+// added only when the target is the workspace's own api_path, and answers
+// redacted. An exchange recorded without an endpoint cannot be aimed at
+// another URL and is reported `failed`, never sent to its recorded URL.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2095,8 +2125,18 @@ func (c *Client) CreateReplayWithBody(ctx context.Context, ws Workspace, content
 // `vendor_url` (default: the workspace's api_path), each to its endpoint
 // below that URL with its recorded query, headers and body. Each new
 // answer is compared with the recorded one: status, and the JSON body
-// semantically (member order and whitespace do not count), except at the
-// `ignore` paths. Replays change nothing in the world.
+// semantically (member order, whitespace and number spelling do not
+// count), except at the `ignore` paths. Replays change nothing in the
+// world.
+//
+// Secrets: a caller holding the control token (`Authorization: Bearer
+// <token>`) replays the requests exactly as recorded and sees the answers
+// unredacted. Any other caller replays what it can see: requests as
+// redacted (a `[FILTERED]` header is not sent at all, redacted body members
+// are sent as `[FILTERED]`), with the workspace's integration headers
+// added only when the target is the workspace's own api_path, and answers
+// redacted. An exchange recorded without an endpoint cannot be aimed at
+// another URL and is reported `failed`, never sent to its recorded URL.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4767,8 +4807,18 @@ type ClientWithResponsesInterface interface {
 	// `vendor_url` (default: the workspace's api_path), each to its endpoint
 	// below that URL with its recorded query, headers and body. Each new
 	// answer is compared with the recorded one: status, and the JSON body
-	// semantically (member order and whitespace do not count), except at the
-	// `ignore` paths. Replays change nothing in the world.
+	// semantically (member order, whitespace and number spelling do not
+	// count), except at the `ignore` paths. Replays change nothing in the
+	// world.
+	//
+	// Secrets: a caller holding the control token (`Authorization: Bearer
+	// <token>`) replays the requests exactly as recorded and sees the answers
+	// unredacted. Any other caller replays what it can see: requests as
+	// redacted (a `[FILTERED]` header is not sent at all, redacted body members
+	// are sent as `[FILTERED]`), with the workspace's integration headers
+	// added only when the target is the workspace's own api_path, and answers
+	// redacted. An exchange recorded without an endpoint cannot be aimed at
+	// another URL and is reported `failed`, never sent to its recorded URL.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4781,8 +4831,18 @@ type ClientWithResponsesInterface interface {
 	// `vendor_url` (default: the workspace's api_path), each to its endpoint
 	// below that URL with its recorded query, headers and body. Each new
 	// answer is compared with the recorded one: status, and the JSON body
-	// semantically (member order and whitespace do not count), except at the
-	// `ignore` paths. Replays change nothing in the world.
+	// semantically (member order, whitespace and number spelling do not
+	// count), except at the `ignore` paths. Replays change nothing in the
+	// world.
+	//
+	// Secrets: a caller holding the control token (`Authorization: Bearer
+	// <token>`) replays the requests exactly as recorded and sees the answers
+	// unredacted. Any other caller replays what it can see: requests as
+	// redacted (a `[FILTERED]` header is not sent at all, redacted body members
+	// are sent as `[FILTERED]`), with the workspace's integration headers
+	// added only when the target is the workspace's own api_path, and answers
+	// redacted. An exchange recorded without an endpoint cannot be aimed at
+	// another URL and is reported `failed`, never sent to its recorded URL.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7679,8 +7739,18 @@ func (c *ClientWithResponses) GetPlanWithResponse(ctx context.Context, ws Worksp
 // `vendor_url` (default: the workspace's api_path), each to its endpoint
 // below that URL with its recorded query, headers and body. Each new
 // answer is compared with the recorded one: status, and the JSON body
-// semantically (member order and whitespace do not count), except at the
-// `ignore` paths. Replays change nothing in the world.
+// semantically (member order, whitespace and number spelling do not
+// count), except at the `ignore` paths. Replays change nothing in the
+// world.
+//
+// Secrets: a caller holding the control token (`Authorization: Bearer
+// <token>`) replays the requests exactly as recorded and sees the answers
+// unredacted. Any other caller replays what it can see: requests as
+// redacted (a `[FILTERED]` header is not sent at all, redacted body members
+// are sent as `[FILTERED]`), with the workspace's integration headers
+// added only when the target is the workspace's own api_path, and answers
+// redacted. An exchange recorded without an endpoint cannot be aimed at
+// another URL and is reported `failed`, never sent to its recorded URL.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7699,8 +7769,18 @@ func (c *ClientWithResponses) CreateReplayWithBodyWithResponse(ctx context.Conte
 // `vendor_url` (default: the workspace's api_path), each to its endpoint
 // below that URL with its recorded query, headers and body. Each new
 // answer is compared with the recorded one: status, and the JSON body
-// semantically (member order and whitespace do not count), except at the
-// `ignore` paths. Replays change nothing in the world.
+// semantically (member order, whitespace and number spelling do not
+// count), except at the `ignore` paths. Replays change nothing in the
+// world.
+//
+// Secrets: a caller holding the control token (`Authorization: Bearer
+// <token>`) replays the requests exactly as recorded and sees the answers
+// unredacted. Any other caller replays what it can see: requests as
+// redacted (a `[FILTERED]` header is not sent at all, redacted body members
+// are sent as `[FILTERED]`), with the workspace's integration headers
+// added only when the target is the workspace's own api_path, and answers
+// redacted. An exchange recorded without an endpoint cannot be aimed at
+// another URL and is reported `failed`, never sent to its recorded URL.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

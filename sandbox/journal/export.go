@@ -325,6 +325,9 @@ func validateImported(x *Exchange) []Problem {
 	need("event", x.Event)
 	need("request.method", x.Request.Method)
 	need("request.url", x.Request.URL)
+	if e := x.Request.Endpoint; e != "" && !strings.HasPrefix(e, "/") {
+		problems = append(problems, Problem{Field: "request.endpoint", Problem: fmt.Sprintf("must start with /; got %q", e)})
+	}
 	switch x.Outcome {
 	case OutcomeOK, OutcomeRefused, OutcomeTimeout, OutcomeError:
 	default:

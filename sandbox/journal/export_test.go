@@ -178,6 +178,11 @@ func TestReadJSONLRejects(t *testing.T) {
 			wantText: `line 3: field "outcome": must be one of ok, refused, timeout, error; got "maybe"`,
 		},
 		{
+			name:     "endpoint that could leave the vendor's host",
+			lines:    []string{breakLine(`"path":"/x"`, `"path":"/x","endpoint":"@evil.test/x"`)},
+			wantLine: 1, wantField: "request.endpoint", wantText: `line 1: field "request.endpoint": must start with /; got "@evil.test/x"`,
+		},
+		{
 			name:     "negative duration",
 			lines:    []string{breakLine(`"duration_ms":1.5`, `"duration_ms":-3`)},
 			wantLine: 1, wantField: "duration_ms", wantText: `line 1: field "duration_ms": must not be negative; got -3`,

@@ -40,6 +40,12 @@ func (s *Server) caller(c *gin.Context) {
 	c.Request = c.Request.WithContext(ctx)
 }
 
+// holdsToken reports whether the caller sent the control token.
+func (s *Server) holdsToken(ctx context.Context) bool {
+	ok, _ := ctx.Value(controlKey{}).(bool)
+	return s.token != "" && ok
+}
+
 // rawAllowed checks a request for raw (unredacted) exchanges: only a
 // caller holding the control token may have them.
 func (s *Server) rawAllowed(ctx context.Context, raw *bool) (bool, error) {

@@ -200,7 +200,7 @@ func importError(err error) error {
 // CreateReplay re-sends recorded calls and diffs the answers.
 func (s *Server) CreateReplay(ctx context.Context, req api.CreateReplayRequestObject) (api.CreateReplayResponseObject, error) {
 	b := req.Body
-	r := platform.ReplayRequest{VendorURL: deref(b.VendorURL), Ignore: deref(b.Ignore)}
+	r := platform.ReplayRequest{VendorURL: deref(b.VendorURL), Ignore: deref(b.Ignore), Raw: s.holdsToken(ctx)}
 	if b.TimeoutMs != nil {
 		r.Timeout = time.Duration(*b.TimeoutMs) * time.Millisecond
 	}

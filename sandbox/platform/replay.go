@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/apsandbox/apsandbox/sandbox/journal"
@@ -22,6 +23,14 @@ type ReplayRequest struct {
 	Ignore    []string
 	// Timeout 0 means the workspace's timeout.
 	Timeout time.Duration
+	// Raw is set for a caller holding the control token: the recorded
+	// requests go out as they were sent, secrets included, and the report
+	// shows answers unredacted. Without it a caller replays what it can
+	// see: requests as redacted (a [FILTERED] header is not sent at all),
+	// with the workspace's own integration headers added only when the
+	// target is the workspace's own api_path, and answers redacted. So a
+	// replay can never carry a vendor's credentials to another URL.
+	Raw bool
 }
 
 // Replay re-sends the selected exchanges in order and diffs each answer
@@ -60,7 +69,23 @@ func (p *Platform) Replay(ctx context.Context, name string, req ReplayRequest) (
 	if len(xs) > MaxReplay {
 		return replay.Report{}, world.Invalid("filter", "selects more than %d exchanges; narrow it (after_id/until_id, event, subscription_id…)", MaxReplay)
 	}
-	return replay.Run(ctx, p.client, xs, replay.Options{Target: target, Ignore: ignore, Timeout: timeout}), nil
+	o := replay.Options{Target: target, Ignore: ignore, Timeout: timeout}
+	if !req.Raw {
+		for i := range xs {
+			xs[i] = journal.Redact(xs[i])
+		}
+		o.Redact = journal.Redact
+		if sameBase(target, set.APIPath) {
+			o.Headers = set.Headers
+		}
+	}
+	return replay.Run(ctx, p.client, xs, o), nil
+}
+
+// sameBase reports whether two vendor base URLs are the same, a trailing
+// slash aside.
+func sameBase(a, b string) bool {
+	return a != "" && strings.TrimRight(a, "/") == strings.TrimRight(b, "/")
 }
 
 // ImportResult says where imported exchanges landed.

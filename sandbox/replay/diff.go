@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/wI2L/jsondiff"
 
@@ -180,6 +181,13 @@ func canonicalNumber(n json.Number) json.Number {
 	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
 		return json.Number(strconv.FormatInt(i, 10))
 	}
+	if len(n) > 100 || hugeExponent(string(n)) {
+		// 1e10000000 would be written out digit by digit, and a
+		// million-digit literal parsed in quadratic time: seconds of CPU
+		// for one member of one answer. Such a number is compared as it
+		// is spelt.
+		return n
+	}
 	f, _, err := big.ParseFloat(string(n), 10, 256, big.ToNearestEven)
 	if err != nil {
 		return n
@@ -194,4 +202,15 @@ func canonicalNumber(n json.Number) json.Number {
 		return json.Number(f.Text('g', -1))
 	}
 	return json.Number(strconv.FormatFloat(f64, 'g', -1, 64))
+}
+
+// hugeExponent reports whether a JSON number's exponent is beyond what
+// any float64 can hold, where canonical spelling stops being cheap.
+func hugeExponent(n string) bool {
+	i := strings.IndexAny(n, "eE")
+	if i < 0 {
+		return false
+	}
+	exp, err := strconv.Atoi(strings.TrimPrefix(n[i+1:], "+"))
+	return err != nil || exp > 400 || exp < -400
 }

@@ -122,6 +122,9 @@ func TestCompare(t *testing.T) {
 		{name: "body appears", recorded: resp(200, ""), replayed: resp(200, `{"a":1}`),
 			wantVerdict: Changed, wantChanges: `add  →"{\"a\":1}"`},
 		{name: "no answer now", recorded: resp(200, `{}`), replayed: nil, wantVerdict: Failed},
+		{name: "huge exponents are compared as spelt, at once", recorded: resp(200, `{"n":1e10000000}`), replayed: resp(200, `{"n":1E+10000000}`),
+			wantVerdict: Changed, wantChanges: "replace /n 1e10000000→1E+10000000"},
+		{name: "huge exponents, same spelling", recorded: resp(200, `{"n":1e-9999999}`), replayed: resp(200, `{"n":1e-9999999}`), wantVerdict: Equal},
 		{name: "no answer recorded, one now", recorded: nil, replayed: resp(200, ""), wantVerdict: Changed, wantStatusChanged: true},
 	}
 	for _, tt := range tests {
@@ -219,17 +222,27 @@ func TestRun(t *testing.T) {
 
 func TestTargetURL(t *testing.T) {
 	tests := []struct {
-		url, endpoint, base, want string
+		url, endpoint, base, want, wantErr string
 	}{
-		{"http://a/api/subscription/renew?x=1", "/subscription/renew", "http://b:1/v2", "http://b:1/v2/subscription/renew?x=1"},
-		{"http://a/api/subscription/renew?x=1", "/subscription/renew", "http://b:1/v2/", "http://b:1/v2/subscription/renew?x=1"},
-		{"http://a/api/check", "/check", "http://b", "http://b/check"},
-		{"http://a/api/check", "/check", "", "http://a/api/check"},
-		{"http://a/api/check", "", "http://b", "http://a/api/check"}, // recorded before endpoints were kept
+		{url: "http://a/api/subscription/renew?x=1", endpoint: "/subscription/renew", base: "http://b:1/v2", want: "http://b:1/v2/subscription/renew?x=1"},
+		{url: "http://a/api/subscription/renew?x=1", endpoint: "/subscription/renew", base: "http://b:1/v2/", want: "http://b:1/v2/subscription/renew?x=1"},
+		{url: "http://a/api/check", endpoint: "/check", base: "http://b", want: "http://b/check"},
+		{url: "http://a/api/check", endpoint: "/check", base: "", want: "http://a/api/check"},
+		{url: "http://a/api/check", endpoint: "", base: "", want: "http://a/api/check"},
+		// Aimed elsewhere, a call never falls back to its recorded URL.
+		{url: "http://a/api/check", endpoint: "", base: "http://b", wantErr: "recorded without an endpoint"},
+		{url: "http://a/api/check", endpoint: "@evil.test/x", base: "http://b", wantErr: "does not start with /"},
+		{url: "http://a/api/check", endpoint: "/../x", base: "http://b", want: "http://b/../x"},
+		{url: "http://a/api/check", endpoint: "//evil.test/x", base: "http://b", want: "http://b//evil.test/x"}, // a path, still on b
 	}
 	for _, tt := range tests {
-		if got := TargetURL(journal.Request{URL: tt.url, Endpoint: tt.endpoint}, tt.base); got != tt.want {
-			t.Errorf("TargetURL(%s, %s) = %s, want %s", tt.url, tt.base, got, tt.want)
+		got, err := TargetURL(journal.Request{URL: tt.url, Endpoint: tt.endpoint}, tt.base)
+		gotErr := ""
+		if err != nil {
+			gotErr = err.Error()
+		}
+		if got != tt.want || !strings.Contains(gotErr, tt.wantErr) || (tt.wantErr == "") != (err == nil) {
+			t.Errorf("TargetURL(%s, %q, %s) = %q, %v; want %q, error containing %q", tt.url, tt.endpoint, tt.base, got, err, tt.want, tt.wantErr)
 		}
 	}
 }

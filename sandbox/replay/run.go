@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ type Options struct {
 	// Headers are set on every request, replacing recorded ones: the way
 	// to supply a secret that an export redacted.
 	Headers map[string]string
+	// Redact, when set, is applied to each replayed answer before it is
+	// compared, so that a report shows no more than its reader may see
+	// (journal.Redact for a caller without the control token).
+	Redact func(journal.Exchange) journal.Exchange
 }
 
 // Run re-sends xs in order and compares each answer with the recorded
@@ -41,15 +46,21 @@ func Run(ctx context.Context, s Sender, xs []journal.Exchange, o Options) Report
 		r.Ignore = append(r.Ignore, p.String())
 	}
 	for _, x := range xs {
-		target := TargetURL(x.Request, o.Target)
+		target, err := TargetURL(x.Request, o.Target)
 		it := Item{ExchangeID: x.ID, Event: x.Event, Method: x.Request.Method, URL: target}
-		if err := ctx.Err(); err != nil {
+		if err == nil {
+			err = ctx.Err()
+		}
+		if err != nil {
 			it.Diff = Compare(x.Response, nil, o.Ignore)
 			it.Error = "not sent: " + err.Error()
 			r.Add(it)
 			continue
 		}
 		got := s.Resend(ctx, prepare(x.Request, o.Headers), target, o.Timeout)
+		if o.Redact != nil {
+			got = o.Redact(got)
+		}
 		it.DurationMS = got.DurationMS
 		it.Diff = Compare(x.Response, got.Response, o.Ignore)
 		if got.Response == nil {
@@ -61,17 +72,34 @@ func Run(ctx context.Context, s Sender, xs []journal.Exchange, o Options) Report
 }
 
 // TargetURL is where a recorded request goes on replay against base:
-// base + endpoint, with the recorded query. Without a base, or without a
-// recorded endpoint, it is the recorded URL.
-func TargetURL(req journal.Request, base string) string {
-	if base == "" || req.Endpoint == "" {
-		return req.URL
+// base + endpoint, with the recorded query. Without a base it is the
+// recorded URL. With one, the call must land on base's host: a request
+// recorded without an endpoint, or whose endpoint would lead elsewhere
+// ("@evil.example/x"), is refused rather than sent to the recorded URL,
+// since a replay aimed at staging must never reach production.
+func TargetURL(req journal.Request, base string) (string, error) {
+	if base == "" {
+		return req.URL, nil
+	}
+	if req.Endpoint == "" {
+		return "", fmt.Errorf("recorded without an endpoint, so it cannot be aimed at %s", base)
+	}
+	if !strings.HasPrefix(req.Endpoint, "/") {
+		return "", fmt.Errorf("endpoint %q does not start with /", req.Endpoint)
 	}
 	u := strings.TrimRight(base, "/") + req.Endpoint
 	if rec, err := url.Parse(req.URL); err == nil && rec.RawQuery != "" {
 		u += "?" + rec.RawQuery
 	}
-	return u
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("base URL: %v", err)
+	}
+	t, err := url.Parse(u)
+	if err != nil || t.Scheme != b.Scheme || t.Host != b.Host || t.User.String() != b.User.String() {
+		return "", fmt.Errorf("endpoint %q would leave %s", req.Endpoint, base)
+	}
+	return u, nil
 }
 
 // prepare drops headers an export redacted — sending "[FILTERED]" as a
