@@ -133,9 +133,8 @@ func (p *Platform) fly(ctx context.Context, f *flight) (Result, error) {
 	b := ws.batch(x)
 	p.store.Submit(b)
 	ws.mu.Unlock()
-	if err := b.Wait(); err != nil {
-		p.log.Error("journal commit failed", "workspace", ws.name, "event", x.Event, "err", err)
-		return Result{}, storeError(err)
+	if err := p.settle(ws, b); err != nil {
+		return Result{}, err
 	}
 	res.ExchangeIDs = []int64{x.ID}
 	return res, nil
@@ -572,8 +571,8 @@ func (p *Platform) UpdateSubscription(_ context.Context, name string, id int64, 
 	p.store.Submit(b)
 	unlocked = true
 	ws.mu.Unlock()
-	if err := b.Wait(); err != nil {
-		return world.Subscription{}, storeError(err)
+	if err := p.settle(ws, b); err != nil {
+		return world.Subscription{}, err
 	}
 	return out, nil
 }

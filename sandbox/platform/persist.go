@@ -57,6 +57,11 @@ func (ws *workspace) touch(kind string, id int64) {
 // touched set. Call with ws.mu held, and submit before unlocking so that
 // batches reach the store in the order the world changed.
 func (ws *workspace) batch(xs ...*journal.Exchange) *journal.Batch {
+	if ws.unsaved.full {
+		b := ws.fullBatch()
+		b.Exchanges = xs
+		return b
+	}
 	b := &journal.Batch{Workspace: ws.name, CreatedAt: ws.createdAt, Meta: ws.meta(), Exchanges: xs}
 	for k := range ws.dirty {
 		if data, ok := ws.record(k); ok {
@@ -69,7 +74,8 @@ func (ws *workspace) batch(xs ...*journal.Exchange) *journal.Batch {
 
 // fullBatch writes the whole world, replacing what was stored.
 func (ws *workspace) fullBatch() *journal.Batch {
-	b := &journal.Batch{Workspace: ws.name, CreatedAt: ws.createdAt, Meta: ws.meta(), Replace: true}
+	b := &journal.Batch{Workspace: ws.name, CreatedAt: ws.createdAt, Meta: ws.meta(), Replace: true, ClearExchanges: ws.unsaved.clearExchanges}
+	ws.unsaved = unsaved{}
 	w := ws.world
 	add := func(kind string, id int64, v any) {
 		b.Records = append(b.Records, journal.Record{Kind: kind, ID: id, Data: mustJSON(v)})
@@ -137,6 +143,40 @@ func (ws *workspace) record(k recKey) ([]byte, bool) {
 		return nil, false
 	}
 	return mustJSON(v), true
+}
+
+// unsaved is what a batch that failed to commit leaves for the next one
+// to write.
+type unsaved struct {
+	// full: the whole world must be written again (a failed reset or
+	// creation of the world).
+	full bool
+	// clearExchanges: a reset's forgetting of the exchanges failed.
+	clearExchanges bool
+}
+
+// settle waits for b. When the store could not commit it, the world in
+// memory has changes the disk lacks: what b carried is marked to be
+// written again with the workspace's next batch, so the two agree as soon
+// as the store recovers instead of differing until a restart shows it.
+func (p *Platform) settle(ws *workspace, b *journal.Batch) error {
+	err := b.Wait()
+	if err == nil {
+		return nil
+	}
+	p.log.Error("journal commit failed; the change will be written with the next one", "workspace", ws.name, "err", err)
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if b.Replace {
+		ws.unsaved.full = true
+	}
+	if b.ClearExchanges {
+		ws.unsaved.clearExchanges = true
+	}
+	for _, r := range b.Records {
+		ws.touch(r.Kind, r.ID)
+	}
+	return storeError(err)
 }
 
 // mustJSON encodes world values, which are plain data and always encode.

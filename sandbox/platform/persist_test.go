@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,4 +266,94 @@ func onDisk(t *testing.T, dir, kind string, id int64) bool {
 		t.Fatal(err)
 	}
 	return n == 1
+}
+
+// failingStore makes the failIn-th batch submitted from now fail to
+// commit, as a full disk would, by giving it an exchange that cannot be
+// encoded.
+type failingStore struct {
+	*journal.SQLite
+	failIn atomic.Int32
+}
+
+func (f *failingStore) Submit(b *journal.Batch) {
+	if f.failIn.Add(-1) == 0 {
+		b.Exchanges = append(b.Exchanges, &journal.Exchange{Event: "poison", Outcome: journal.OutcomeOK,
+			Request: journal.Request{Body: json.RawMessage("{not json")}})
+	}
+	f.SQLite.Submit(b)
+}
+
+// TestFailedCommitIsWrittenLater: when the store cannot commit a batch,
+// the operation fails, and what the batch carried is written with the
+// workspace's next batch, so the disk catches up with the world in memory
+// instead of silently differing until a restart shows it.
+func TestFailedCommitIsWrittenLater(t *testing.T) {
+	ctx := context.Background()
+	v := examplevendor.New(examplevendor.Config{})
+	vendor := httptest.NewServer(v.Handler())
+	defer vendor.Close()
+	name := func(s string) SubscriptionPatch { return SubscriptionPatch{Name: &s} }
+
+	tests := []struct {
+		name string
+		// failIn is which of the operation's batches fails: an
+		// operation's first is its transitional state, which nobody
+		// waits for.
+		failIn int32
+		// failing runs the operation whose commit fails.
+		failing func(p *Platform, w *world.World) error
+	}{
+		{"update", 1, func(p *Platform, w *world.World) error {
+			_, err := p.UpdateSubscription(ctx, DefaultWorkspace, w.Subscriptions[0].ID, name("renamed while the disk was full"))
+			return err
+		}},
+		{"order", 2, func(p *Platform, w *world.World) error {
+			_, err := p.PlaceOrder(ctx, DefaultWorkspace, OrderRequest{TenantID: w.Tenants[0].ID, PlanID: firstRenewable(w).ID})
+			return err
+		}},
+		{"reset", 0, func(p *Platform, w *world.World) error {
+			// Something for the reset to undo, and an exchange for it
+			// to forget.
+			if _, err := p.PlaceOrder(ctx, DefaultWorkspace, OrderRequest{TenantID: w.Tenants[0].ID, PlanID: firstRenewable(w).ID}); err != nil {
+				t.Fatal(err)
+			}
+			p.store.(*failingStore).failIn.Store(1)
+			_, err := p.ResetWorkspace(ctx, DefaultWorkspace)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			st := &failingStore{SQLite: openStore(t, dir)}
+			p, err := New(Config{Seed: 1, VendorURL: vendor.URL}, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, _ := p.World(ctx, DefaultWorkspace)
+			st.failIn.Store(tt.failIn)
+			if err := tt.failing(p, w); err == nil {
+				t.Fatal("an operation whose commit failed was acknowledged")
+			}
+			// The next batch of the workspace, about something else.
+			if _, err := p.UpdateSubscription(ctx, DefaultWorkspace, w.Subscriptions[1].ID, name("renamed after")); err != nil {
+				t.Fatal(err)
+			}
+			want := snapshot(t, p)
+			st.Close()
+			st2 := openStore(t, dir)
+			defer st2.Close()
+			p2, err := New(Config{Seed: 1, VendorURL: vendor.URL}, st2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := snapshot(t, p2)
+			for k := range want {
+				if got[k] != want[k] {
+					t.Errorf("%s after restart differs from the live one:\n got %.400s\nwant %.400s", k, got[k], want[k])
+				}
+			}
+		})
+	}
 }

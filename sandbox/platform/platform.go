@@ -67,6 +67,8 @@ type workspace struct {
 	deleted    bool
 	// dirty holds the world entities changed since the last batch.
 	dirty map[recKey]struct{}
+	// unsaved is what failed to commit and goes with the next batch.
+	unsaved unsaved
 }
 
 // New returns a platform holding the workspaces the store saved, and the
@@ -185,6 +187,10 @@ func (p *Platform) CreateWorkspace(_ context.Context, req CreateWorkspace) (Work
 		p.mu.Lock()
 		delete(p.workspaces, req.Name)
 		p.mu.Unlock()
+		ws.mu.Lock()
+		// A caller that found it meanwhile must not write for it.
+		ws.deleted = true
+		ws.mu.Unlock()
 		return WorkspaceInfo{}, storeError(err)
 	}
 	return ws.info(), nil
@@ -264,8 +270,8 @@ func (p *Platform) ResetWorkspace(ctx context.Context, name string) (WorkspaceIn
 	b.ClearExchanges = true
 	p.store.Submit(b)
 	ws.mu.Unlock()
-	if err := b.Wait(); err != nil {
-		return WorkspaceInfo{}, storeError(err)
+	if err := p.settle(ws, b); err != nil {
+		return WorkspaceInfo{}, err
 	}
 	return info, nil
 }
@@ -331,8 +337,8 @@ func (p *Platform) SetIntegration(_ context.Context, name string, s vendorapi.Se
 	b := ws.batch()
 	p.store.Submit(b)
 	ws.mu.Unlock()
-	if err := b.Wait(); err != nil {
-		return vendorapi.Settings{}, storeError(err)
+	if err := p.settle(ws, b); err != nil {
+		return vendorapi.Settings{}, err
 	}
 	return cloneSettings(s), nil
 }
@@ -394,11 +400,7 @@ func (p *Platform) commitExchange(ws *workspace, x *journal.Exchange) error {
 	b := &journal.Batch{Workspace: ws.name, Exchanges: []*journal.Exchange{x}}
 	p.store.Submit(b)
 	ws.mu.Unlock()
-	if err := b.Wait(); err != nil {
-		p.log.Error("journal commit failed", "workspace", ws.name, "event", x.Event, "err", err)
-		return storeError(err)
-	}
-	return nil
+	return p.settle(ws, b)
 }
 
 type runKey struct{}

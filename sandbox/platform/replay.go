@@ -119,8 +119,8 @@ func (p *Platform) Import(ctx context.Context, name string, xs []journal.Exchang
 	b := &journal.Batch{Workspace: name, Exchanges: ptrs}
 	p.store.Submit(b)
 	ws.mu.Unlock()
-	if err := b.Wait(); err != nil {
-		return ImportResult{}, storeError(err)
+	if err := p.settle(ws, b); err != nil {
+		return ImportResult{}, err
 	}
 	return ImportResult{Imported: len(ptrs), FirstID: ptrs[0].ID, LastID: ptrs[len(ptrs)-1].ID}, nil
 }
