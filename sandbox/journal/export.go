@@ -336,9 +336,18 @@ func validateImported(x *Exchange) []Problem {
 	}
 	if x.StartedAt.IsZero() {
 		problems = append(problems, Problem{Field: "started_at", Problem: "must be set"})
+	} else if !storable(x.StartedAt) {
+		problems = append(problems, Problem{Field: "started_at", Problem: "must be between 1678 and 2262; got " + x.StartedAt.Format(time.RFC3339)})
+	}
+	if !x.VirtualTime.IsZero() && !storable(x.VirtualTime) {
+		problems = append(problems, Problem{Field: "virtual_time", Problem: "must be between 1678 and 2262; got " + x.VirtualTime.Format(time.RFC3339)})
 	}
 	if x.DurationMS < 0 {
 		problems = append(problems, Problem{Field: "duration_ms", Problem: fmt.Sprintf("must not be negative; got %v", x.DurationMS)})
 	}
 	return problems
 }
+
+// storable reports whether t is within the range the journal stores
+// exactly (Unix nanoseconds in an int64).
+func storable(t time.Time) bool { return !t.Before(minNanos) && !t.After(maxNanos) }

@@ -183,6 +183,11 @@ func TestReadJSONLRejects(t *testing.T) {
 			wantLine: 1, wantField: "request.endpoint", wantText: `line 1: field "request.endpoint": must start with /; got "@evil.test/x"`,
 		},
 		{
+			name:     "start beyond what the journal stores",
+			lines:    []string{breakLine(`"started_at":"2026-01-01T09:00:00Z"`, `"started_at":"2300-01-01T09:00:00Z"`)},
+			wantLine: 1, wantField: "started_at", wantText: `line 1: field "started_at": must be between 1678 and 2262; got 2300-01-01T09:00:00Z`,
+		},
+		{
 			name:     "negative duration",
 			lines:    []string{breakLine(`"duration_ms":1.5`, `"duration_ms":-3`)},
 			wantLine: 1, wantField: "duration_ms", wantText: `line 1: field "duration_ms": must not be negative; got -3`,

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -460,7 +461,7 @@ func (w *writeConn) insert(ctx context.Context, ws string, x *Exchange) (int64, 
 	}
 	res, err := w.insertExchange.ExecContext(ctx,
 		ws, x.Event, x.SubscriptionID, x.OrderID, x.UserID, x.Outcome, status, x.Action, x.RunID,
-		x.StartedAt.UnixNano(), x.VirtualTime.UnixNano(), data)
+		nanos(x.StartedAt), nanos(x.VirtualTime), data)
 	if err != nil {
 		return 0, fmt.Errorf("insert exchange: %w", err)
 	}
@@ -472,7 +473,7 @@ func (w *writeConn) insert(ctx context.Context, ws string, x *Exchange) (int64, 
 func (s *SQLite) prune() {
 	ctx := context.Background()
 	if age := s.retention.MaxAge; age > 0 {
-		cut := s.now().Add(-age).UnixNano()
+		cut := nanos(s.now().Add(-age))
 		if _, err := s.db.ExecContext(ctx, `DELETE FROM exchanges WHERE started_at < ?`, cut); err != nil {
 			s.fail(fmt.Errorf("journal: retention by age: %w", err))
 			return
@@ -564,16 +565,16 @@ func sqlFilter(ws string, f Filter) (string, []any) {
 		add("run_id = ?", f.RunID)
 	}
 	if !f.From.IsZero() {
-		add("started_at >= ?", f.From.UnixNano())
+		add("started_at >= ?", nanos(f.From))
 	}
 	if !f.To.IsZero() {
-		add("started_at < ?", f.To.UnixNano())
+		add("started_at < ?", nanos(f.To))
 	}
 	if !f.VirtualFrom.IsZero() {
-		add("virtual_time >= ?", f.VirtualFrom.UnixNano())
+		add("virtual_time >= ?", nanos(f.VirtualFrom))
 	}
 	if !f.VirtualTo.IsZero() {
-		add("virtual_time < ?", f.VirtualTo.UnixNano())
+		add("virtual_time < ?", nanos(f.VirtualTo))
 	}
 	if f.AfterID > 0 {
 		add("id > ?", f.AfterID)
@@ -673,4 +674,21 @@ func (s *SQLite) Close() error {
 	close(s.stop)
 	<-s.done
 	return errors.Join(s.w.close(), s.db.Close(), s.unlock())
+}
+
+// Times are stored as Unix nanoseconds, which reach from 1677 to 2262.
+var minNanos, maxNanos = time.Unix(0, math.MinInt64), time.Unix(0, math.MaxInt64)
+
+// nanos is t in Unix nanoseconds, clamped to what an int64 holds: UnixNano
+// is undefined outside that range, and a filter "to=9999-12-31" must mean
+// "everything", not wrap around to 1816. Imports refuse times outside it
+// (see validateImported), so stored times are exact.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Before(minNanos):
+		return math.MinInt64
+	case t.After(maxNanos):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }

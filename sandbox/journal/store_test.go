@@ -110,6 +110,12 @@ func TestStoreFilters(t *testing.T) {
 			{"until", Filter{UntilID: id(1)}, []int{0, 1}},
 			{"limit", Filter{Limit: 2}, []int{0, 1}},
 			{"combined", Filter{SubscriptionID: 100, Outcome: OutcomeOK, AfterID: id(0)}, []int{6}},
+			// Bounds beyond what Unix nanoseconds hold still mean what
+			// they say.
+			{"far future to", Filter{To: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}},
+			{"far past from", Filter{From: time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), VirtualFrom: time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC)}, []int{0, 1, 2, 3, 4, 5, 6, 7, 8}},
+			{"far future from", Filter{From: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}, nil},
+			{"far past to", Filter{VirtualTo: time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC)}, nil},
 		}
 		for _, tt := range tests {
 			got, err := s.List(context.Background(), "a", tt.f)
