@@ -41,6 +41,13 @@ var migrations = []string{
 	CREATE INDEX exchanges_workspace ON exchanges (workspace, id);
 	CREATE INDEX exchanges_subscription ON exchanges (workspace, subscription_id, id);
 	CREATE INDEX exchanges_started ON exchanges (started_at);`,
+	// 2: age retention counts from when an exchange entered this
+	// journal, not from when the call was made, so that an imported
+	// recording older than the retention is not swept away at once.
+	`ALTER TABLE exchanges ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;
+	UPDATE exchanges SET recorded_at = started_at;
+	DROP INDEX exchanges_started;
+	CREATE INDEX exchanges_recorded ON exchanges (recorded_at);`,
 }
 
 // SchemaVersion is the schema this binary writes.

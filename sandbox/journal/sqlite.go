@@ -242,6 +242,9 @@ func (s *SQLite) fail(err error) {
 	s.errMu.Unlock()
 }
 
+// Retention is what the store keeps.
+func (s *SQLite) Retention() Retention { return s.retention }
+
 // Err is the last commit failure, nil while commits succeed.
 func (s *SQLite) Err() error {
 	s.errMu.Lock()
@@ -252,6 +255,7 @@ func (s *SQLite) Err() error {
 func (s *SQLite) commit(group []*Batch) (int, error) {
 	ctx := context.Background()
 	w := s.w
+	recordedAt := nanos(s.now())
 	if _, err := w.begin.ExecContext(ctx); err != nil {
 		return 0, fmt.Errorf("journal: begin: %w", err)
 	}
@@ -262,7 +266,7 @@ func (s *SQLite) commit(group []*Batch) (int, error) {
 	skip := superseded(group)
 	for i, b := range group {
 		var err error
-		if ids[i], err = w.apply(ctx, b, metas, skip[i]); err != nil {
+		if ids[i], err = w.apply(ctx, b, metas, skip[i], recordedAt); err != nil {
 			w.rollback.ExecContext(ctx)
 			return 0, fmt.Errorf("journal: workspace %q: %w", b.Workspace, err)
 		}
@@ -334,8 +338,8 @@ func openWriteConn(ctx context.Context, db *sql.DB) (*writeConn, error) {
 		{&w.upsertRecord, `INSERT INTO records (workspace, kind, id, data) VALUES (?, ?, ?, ?)
 			ON CONFLICT (workspace, kind, id) DO UPDATE SET data = excluded.data`},
 		{&w.insertExchange, `INSERT INTO exchanges
-			(workspace, event, subscription_id, order_id, user_id, outcome, status, action, run_id, started_at, virtual_time, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			(workspace, event, subscription_id, order_id, user_id, outcome, status, action, run_id, started_at, virtual_time, recorded_at, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.dropExchanges, `DELETE FROM exchanges WHERE workspace = ?`},
 		{&w.dropRecords, `DELETE FROM records WHERE workspace = ?`},
 		{&w.dropWorkspace, `DELETE FROM workspaces WHERE name = ?`},
@@ -360,7 +364,7 @@ func (w *writeConn) close() error {
 
 // apply writes one batch inside the open transaction and returns the ids
 // of its exchanges.
-func (w *writeConn) apply(ctx context.Context, b *Batch, metas map[string][]byte, skip map[int]bool) ([]int64, error) {
+func (w *writeConn) apply(ctx context.Context, b *Batch, metas map[string][]byte, skip map[int]bool, recordedAt int64) ([]int64, error) {
 	if b.Delete {
 		for _, st := range []*sql.Stmt{w.dropExchanges, w.dropRecords, w.dropWorkspace} {
 			if _, err := st.ExecContext(ctx, b.Workspace); err != nil {
@@ -396,7 +400,7 @@ func (w *writeConn) apply(ctx context.Context, b *Batch, metas map[string][]byte
 	}
 	ids := make([]int64, len(b.Exchanges))
 	for i, x := range b.Exchanges {
-		id, err := w.insert(ctx, b.Workspace, x)
+		id, err := w.insert(ctx, b.Workspace, x, recordedAt)
 		if err != nil {
 			return nil, err
 		}
@@ -448,7 +452,7 @@ func (w *writeConn) lastMeta(ws string, metas map[string][]byte) []byte {
 	return w.savedMeta[ws]
 }
 
-func (w *writeConn) insert(ctx context.Context, ws string, x *Exchange) (int64, error) {
+func (w *writeConn) insert(ctx context.Context, ws string, x *Exchange, recordedAt int64) (int64, error) {
 	c := *x
 	c.ID, c.Workspace = 0, ws
 	data, err := json.Marshal(c)
@@ -461,7 +465,7 @@ func (w *writeConn) insert(ctx context.Context, ws string, x *Exchange) (int64, 
 	}
 	res, err := w.insertExchange.ExecContext(ctx,
 		ws, x.Event, x.SubscriptionID, x.OrderID, x.UserID, x.Outcome, status, x.Action, x.RunID,
-		nanos(x.StartedAt), nanos(x.VirtualTime), data)
+		nanos(x.StartedAt), nanos(x.VirtualTime), recordedAt, data)
 	if err != nil {
 		return 0, fmt.Errorf("insert exchange: %w", err)
 	}
@@ -474,7 +478,7 @@ func (s *SQLite) prune() {
 	ctx := context.Background()
 	if age := s.retention.MaxAge; age > 0 {
 		cut := nanos(s.now().Add(-age))
-		if _, err := s.db.ExecContext(ctx, `DELETE FROM exchanges WHERE started_at < ?`, cut); err != nil {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM exchanges WHERE recorded_at < ?`, cut); err != nil {
 			s.fail(fmt.Errorf("journal: retention by age: %w", err))
 			return
 		}

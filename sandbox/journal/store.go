@@ -104,6 +104,8 @@ type Store interface {
 	Get(ctx context.Context, ws string, id int64) (Exchange, error)
 	// Load returns every saved workspace, by name.
 	Load(ctx context.Context) ([]SavedWorkspace, error)
+	// Retention is what the store keeps.
+	Retention() Retention
 	// Err reports a store that can no longer commit (a full disk…), for
 	// readiness checks.
 	Err() error

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -274,7 +275,7 @@ func TestSQLiteGroupCommit(t *testing.T) {
 func TestRetention(t *testing.T) {
 	now := t0.Add(20 * time.Minute)
 	r := Retention{MaxExchanges: 4, MaxAge: 50 * time.Minute}
-	check := func(t *testing.T, s Store, prune func()) {
+	check := func(t *testing.T, s Store, clock *time.Time, prune func()) {
 		fill(t, s, "a", 9) // started t0 .. t0+8m: all younger than MaxAge
 		fill(t, s, "b", 2)
 		prune()
@@ -285,23 +286,36 @@ func TestRetention(t *testing.T) {
 		if got, _ := s.List(context.Background(), "b", Filter{}); len(got) != 2 {
 			t.Errorf("workspace under the cap lost exchanges: %d left", len(got))
 		}
-		// Age: everything started before now-50m goes.
+		// Age counts from when an exchange entered the journal, not from
+		// when its call was made: an imported recording from last year
+		// stays until the age passes here.
 		old := sample(0)
-		old.StartedAt = t0.Add(-time.Hour)
-		fresh := sample(1)
-		fresh.StartedAt = now
-		if err := Commit(s, &Batch{Workspace: "c", Exchanges: []*Exchange{old, fresh}}); err != nil {
+		old.StartedAt = t0.AddDate(-1, 0, 0)
+		if err := Commit(s, &Batch{Workspace: "c", Exchanges: []*Exchange{old}}); err != nil {
 			t.Fatal(err)
 		}
 		prune()
+		if got, _ := s.List(context.Background(), "c", Filter{}); len(got) != 1 {
+			t.Errorf("an exchange recorded just now was dropped for its start time: %v", ids(got))
+		}
+		*clock = clock.Add(40 * time.Minute)
+		fresh := sample(1)
+		if err := Commit(s, &Batch{Workspace: "c", Exchanges: []*Exchange{fresh}}); err != nil {
+			t.Fatal(err)
+		}
+		*clock = clock.Add(20 * time.Minute) // old: 60m here, fresh: 20m
+		prune()
 		if got, _ := s.List(context.Background(), "c", Filter{}); len(got) != 1 || got[0].ID != fresh.ID {
-			t.Errorf("after age retention: %v", ids(got))
+			t.Errorf("after age retention: %v, want only %d", ids(got), fresh.ID)
 		}
 	}
 	t.Run("memory", func(t *testing.T) {
 		m := NewMemory(r)
-		m.now = func() time.Time { return now }
-		check(t, m, func() {})
+		clock := now
+		m.now = func() time.Time { return clock }
+		// The memory store prunes as it commits; sweep by hand here
+		// after moving the clock.
+		check(t, m, &clock, func() { m.mu.Lock(); m.prune("c"); m.mu.Unlock() })
 	})
 	t.Run("sqlite", func(t *testing.T) {
 		s, err := OpenSQLite(context.Background(), t.TempDir(), r)
@@ -309,8 +323,9 @@ func TestRetention(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		s.now = func() time.Time { return now }
-		check(t, s, s.Prune)
+		clock := now
+		s.now = func() time.Time { return clock }
+		check(t, s, &clock, s.Prune)
 	})
 }
 
@@ -507,5 +522,54 @@ func TestSQLiteOneProcessPerDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer m.Close()
+	}
+}
+
+// TestMigrateFromV1: a data directory written by the first schema opens,
+// keeps its exchanges, and counts their age for retention from their start
+// (the best it knows of when they were recorded).
+func TestMigrateFromV1(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{migrations[0], `PRAGMA user_version = 1`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x := sample(0)
+	x.Workspace = "w"
+	data, _ := json.Marshal(x)
+	if _, err := db.Exec(`INSERT INTO exchanges (workspace, event, outcome, started_at, virtual_time, data) VALUES ('w', ?, ?, ?, 0, ?)`,
+		x.Event, x.Outcome, x.StartedAt.UnixNano(), data); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := OpenSQLite(context.Background(), dir, Retention{MaxAge: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	s.db.QueryRow(`PRAGMA user_version`).Scan(&v)
+	if v != SchemaVersion {
+		t.Errorf("schema version %d after opening, want %d", v, SchemaVersion)
+	}
+	got, err := s.List(context.Background(), "w", Filter{})
+	if err != nil || len(got) != 1 || got[0].Event != x.Event {
+		t.Fatalf("exchanges after migration: %v %v", got, err)
+	}
+	s.now = func() time.Time { return x.StartedAt.Add(30 * time.Minute) }
+	s.Prune()
+	if got, _ := s.List(context.Background(), "w", Filter{}); len(got) != 1 {
+		t.Errorf("a 30-minute-old exchange was dropped by a 1-hour retention")
+	}
+	s.now = func() time.Time { return x.StartedAt.Add(2 * time.Hour) }
+	s.Prune()
+	if got, _ := s.List(context.Background(), "w", Filter{}); len(got) != 0 {
+		t.Errorf("a 2-hour-old exchange survived a 1-hour retention")
 	}
 }

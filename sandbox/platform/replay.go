@@ -99,6 +99,10 @@ type ImportResult struct {
 // workspace, all in one commit. They get new ids and keep their old one
 // as OriginalID.
 func (p *Platform) Import(ctx context.Context, name string, xs []journal.Exchange) (ImportResult, error) {
+	if n := p.store.Retention().MaxExchanges; n > 0 && len(xs) > n {
+		// Retention would cut the import down as soon as it landed.
+		return ImportResult{}, world.Invalid("body", "the file has %d exchanges and this sandbox keeps at most %d per workspace (--retain-count): import fewer, or raise it", len(xs), n)
+	}
 	ws, err := p.lock(name)
 	if err != nil {
 		return ImportResult{}, err
