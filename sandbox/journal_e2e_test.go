@@ -445,3 +445,46 @@ func (e *env) rawAuth(method, path, token string) (int, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// TestExportStreamsEveryPage: a JSON Lines export larger than one page
+// carries every exchange once, in id order, and reads back as an import.
+func TestExportStreamsEveryPage(t *testing.T) {
+	e := newEnv(t, 1)
+	const n = 1234 // more than two pages
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"schema":"apsandbox.exchange/v1","id":%d,"workspace":"w","event":"check",`+
+			`"request":{"method":"POST","url":"http://v/check","path":"/check","endpoint":"/check","query":{},"headers":{}},`+
+			`"response":{"status":200,"headers":{},"body":"ok"},"outcome":"ok","started_at":"2026-01-01T09:00:00Z",`+
+			`"virtual_time":"2026-01-01T09:00:00Z","duration_ms":1}`+"\n", i+1)
+	}
+	var imp struct{ Imported int }
+	if code := e.post(e.ws("/exchanges/import"), "application/x-ndjson", b.String(), &imp); code != http.StatusOK || imp.Imported != n {
+		t.Fatalf("import: %d %+v", code, imp)
+	}
+	req, _ := http.NewRequest("GET", e.base+e.ws("/exchanges/export?format=jsonl"), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err := e.validator.Validate(req, resp.StatusCode, resp.Header, body); err != nil {
+		t.Errorf("export does not match openapi.yaml: %v", err)
+	}
+	var prev int64
+	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+	for i, line := range lines {
+		var x struct{ ID int64 }
+		if err := json.Unmarshal([]byte(line), &x); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if x.ID <= prev {
+			t.Fatalf("line %d: id %d after %d", i+1, x.ID, prev)
+		}
+		prev = x.ID
+	}
+	if len(lines) != n {
+		t.Errorf("export has %d lines, want %d", len(lines), n)
+	}
+}

@@ -1539,6 +1539,9 @@ type ClientInterface interface {
 	// `"schema": "apsandbox.exchange/v1"`; it is what `POST …/exchanges/import`
 	// and `apsandbox replay --from` read. `har` opens in browser devtools,
 	// Postman and Insomnia. Takes the filters of the list; redaction as there.
+	// JSON Lines stream page by page, whatever their size; a HAR is built
+	// whole, sorted by start time, and is refused (400) beyond 10,000
+	// exchanges.
 	//
 	// Corresponds with GET /api/v1/workspaces/{ws}/exchanges/export (the `ExportExchanges` operationId).
 	ExportExchanges(ctx context.Context, ws Workspace, params *ExportExchangesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1916,6 +1919,9 @@ func (c *Client) ListExchanges(ctx context.Context, ws Workspace, params *ListEx
 // `"schema": "apsandbox.exchange/v1"`; it is what `POST …/exchanges/import`
 // and `apsandbox replay --from` read. `har` opens in browser devtools,
 // Postman and Insomnia. Takes the filters of the list; redaction as there.
+// JSON Lines stream page by page, whatever their size; a HAR is built
+// whole, sorted by start time, and is refused (400) beyond 10,000
+// exchanges.
 //
 // Corresponds with GET /api/v1/workspaces/{ws}/exchanges/export (the `ExportExchanges` operationId).
 func (c *Client) ExportExchanges(ctx context.Context, ws Workspace, params *ExportExchangesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4726,6 +4732,9 @@ type ClientWithResponsesInterface interface {
 	// `"schema": "apsandbox.exchange/v1"`; it is what `POST …/exchanges/import`
 	// and `apsandbox replay --from` read. `har` opens in browser devtools,
 	// Postman and Insomnia. Takes the filters of the list; redaction as there.
+	// JSON Lines stream page by page, whatever their size; a HAR is built
+	// whole, sorted by start time, and is refused (400) beyond 10,000
+	// exchanges.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7592,6 +7601,9 @@ func (c *ClientWithResponses) ListExchangesWithResponse(ctx context.Context, ws 
 // `"schema": "apsandbox.exchange/v1"`; it is what `POST …/exchanges/import`
 // and `apsandbox replay --from` read. `har` opens in browser devtools,
 // Postman and Insomnia. Takes the filters of the list; redaction as there.
+// JSON Lines stream page by page, whatever their size; a HAR is built
+// whole, sorted by start time, and is refused (400) beyond 10,000
+// exchanges.
 //
 // Returns a wrapper object for the known response body format(s).
 //

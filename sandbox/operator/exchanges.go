@@ -15,9 +15,14 @@ import (
 	"github.com/apsandbox/apsandbox/sandbox/world"
 )
 
-// maxExport caps one export; the default retention keeps no more per
-// workspace.
-const maxExport = 100_000
+// maxHAR caps a HAR export, which is built whole (its entries are sorted
+// by start time): beyond this a HAR no longer opens comfortably in a
+// browser anyway. JSON Lines exports stream, page by page, uncapped.
+const maxHAR = 10_000
+
+// exportPage is how many exchanges a streaming export reads at a time, so
+// that exporting a full journal holds one page in memory, not the journal.
+const exportPage = 500
 
 // filterParams are the journal filters the list and the export share.
 type filterParams struct {
@@ -135,27 +140,61 @@ func (s *Server) ExportExchanges(ctx context.Context, req api.ExportExchangesReq
 		p.Event, p.SubscriptionID, p.OrderID, p.UserID, p.Outcome, p.Status, p.Action, p.RunID,
 		p.From, p.To, p.VirtualFrom, p.VirtualTo, p.AfterID, p.UntilID,
 	}.filter()
-	f.Limit = maxExport + 1
-	xs, err := s.p.Exchanges(ctx, req.Ws, f)
-	if err != nil {
-		return nil, err
-	}
-	if len(xs) > maxExport {
-		return nil, world.Invalid("filter", "selects more than %d exchanges; narrow it with after_id/until_id or a time range", maxExport)
-	}
-	xs = redactAll(xs, raw)
-	var buf bytes.Buffer
-	switch p.Format {
-	case api.ExportExchangesParamsFormatHar:
-		if err := journal.WriteHAR(&buf, xs, s.version); err != nil {
+	if p.Format == api.ExportExchangesParamsFormatHar {
+		f.Limit = maxHAR + 1
+		xs, err := s.p.Exchanges(ctx, req.Ws, f)
+		if err != nil {
+			return nil, err
+		}
+		if len(xs) > maxHAR {
+			return nil, world.Invalid("filter", "selects more than %d exchanges for a HAR; narrow it with after_id/until_id or a time range, or export JSON Lines", maxHAR)
+		}
+		var buf bytes.Buffer
+		if err := journal.WriteHAR(&buf, redactAll(xs, raw), s.version); err != nil {
 			return nil, err
 		}
 		return export{"application/json", "apsandbox-" + req.Ws + ".har", buf.Bytes()}, nil
-	default:
-		if err := journal.WriteJSONL(&buf, xs); err != nil {
-			return nil, err
+	}
+	// The first page is read here, so that an unknown workspace is still
+	// a 404; the rest stream as they are written.
+	f.Limit = exportPage
+	first, err := s.p.Exchanges(ctx, req.Ws, f)
+	if err != nil {
+		return nil, err
+	}
+	return jsonlExport{s: s, ctx: ctx, ws: req.Ws, filter: f, raw: raw, first: first}, nil
+}
+
+// jsonlExport streams a JSON Lines export page by page.
+type jsonlExport struct {
+	s      *Server
+	ctx    context.Context
+	ws     string
+	filter journal.Filter
+	raw    bool
+	first  []journal.Exchange
+}
+
+func (e jsonlExport) VisitExportExchangesResponse(w http.ResponseWriter) error {
+	w.Header().Set("Content-Type", ndjson)
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "apsandbox-"+e.ws+".jsonl"))
+	w.WriteHeader(http.StatusOK)
+	page, f := e.first, e.filter
+	for {
+		if err := journal.WriteJSONL(w, redactAll(page, e.raw)); err != nil {
+			return err
 		}
-		return export{ndjson, "apsandbox-" + req.Ws + ".jsonl", buf.Bytes()}, nil
+		if len(page) < exportPage {
+			return nil
+		}
+		f.AfterID = page[len(page)-1].ID
+		var err error
+		if page, err = e.s.p.Exchanges(e.ctx, e.ws, f); err != nil {
+			// The status is sent; a cut-off last line is what the reader
+			// sees, and an import of it names that line.
+			e.s.log.Error("export stopped", "workspace", e.ws, "err", err)
+			return err
+		}
 	}
 }
 
