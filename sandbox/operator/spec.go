@@ -32,7 +32,12 @@ func loadDoc() (*openapi3.T, error) {
 	return doc, nil
 }
 
-func loadSpec() (*spec, error) {
+// loadSpec parses and validates the embedded document once per process:
+// it takes tens of milliseconds, and an in-process test sandbox is built
+// in a few. The spec is read-only, so servers share it.
+var loadSpec = sync.OnceValues(parseSpec)
+
+func parseSpec() (*spec, error) {
 	doc, err := loadDoc()
 	if err != nil {
 		return nil, err
