@@ -1,0 +1,220 @@
+package sandboxtc_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/apsandbox/apsandbox/sandbox/client"
+	"github.com/apsandbox/apsandbox/sandbox/sandboxtc"
+)
+
+func TestMain(m *testing.M) {
+	// Ryuk, testcontainers' reaper, is an image of its own, and no
+	// registry is reachable here to pull it; tests terminate their
+	// containers themselves.
+	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
+	// With a /.dockerenv file testcontainers believes it runs in a
+	// container beside the engine and looks for published ports on the
+	// gateway. On these machines the engine is local (a unix socket) and
+	// publishes on localhost.
+	if _, err := os.Stat("/.dockerenv"); err == nil && os.Getenv("TESTCONTAINERS_HOST_OVERRIDE") == "" && os.Getenv("DOCKER_HOST") == "" {
+		os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "localhost")
+	}
+	os.Exit(m.Run())
+}
+
+// requireDocker skips when no Docker engine answers, loudly, unless
+// APSANDBOX_REQUIRE_DOCKER=1 (CI), where a skip would hide a failure.
+func requireDocker(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := testcontainers.NewDockerProvider()
+	if err == nil {
+		defer p.Close()
+		err = p.Health(ctx)
+	}
+	if err == nil {
+		return
+	}
+	if os.Getenv("APSANDBOX_REQUIRE_DOCKER") == "1" {
+		t.Fatalf("no Docker engine answers, and APSANDBOX_REQUIRE_DOCKER=1: %v", err)
+	}
+	t.Skipf("SKIPPED: no Docker engine answers (%v); set APSANDBOX_REQUIRE_DOCKER=1 to make this a failure", err)
+}
+
+var (
+	imageOnce sync.Once
+	imageTag  string
+	imageErr  error
+)
+
+// image builds the sandbox image from this checkout once per test binary,
+// exactly as make docker does: the static binary, staged with empty /data
+// and /tmp, and docker/Dockerfile. The tag is the test's own, so that a
+// `make docker` image is left alone.
+func image(t testing.TB) string {
+	t.Helper()
+	requireDocker(t)
+	imageOnce.Do(func() { imageTag, imageErr = buildImage() })
+	if imageErr != nil {
+		t.Fatalf("build the sandbox image: %v", imageErr)
+	}
+	return imageTag
+}
+
+func buildImage() (string, error) {
+	_, here, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(here), "..", "..")
+	ctxDir, err := os.MkdirTemp("", "apsandbox-image-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(ctxDir)
+	build := exec.Command("go", "build", "-trimpath", "-tags", "nomsgpack", "-ldflags", "-s -w -X github.com/apsandbox/apsandbox/sandbox.Version=sandboxtc-test",
+		"-o", filepath.Join(ctxDir, "apsandbox"), "./cmd/apsandbox")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	for _, d := range []string{"data", "tmp"} {
+		if err := os.Mkdir(filepath.Join(ctxDir, d), 0o755); err != nil {
+			return "", err
+		}
+	}
+	dockerfile, err := os.ReadFile(filepath.Join(root, "docker", "Dockerfile"))
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), dockerfile, 0o644); err != nil {
+		return "", err
+	}
+	p, err := testcontainers.NewDockerProvider()
+	if err != nil {
+		return "", err
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	return p.BuildImage(ctx, &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
+		Context: ctxDir, Dockerfile: "Dockerfile", Repo: "apsandbox", Tag: "sandboxtc-test", KeepImage: true,
+	}})
+}
+
+// serveVendor serves h where the container can reach it, and returns the
+// URL the container should call.
+func serveVendor(t testing.TB, h http.Handler) string {
+	t.Helper()
+	ln, err := sandboxtc.ListenForContainer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return sandboxtc.VendorURL(ln, "")
+}
+
+func TestOptionsRefuseBadValues(t *testing.T) {
+	img := image(t)
+	for _, tt := range []struct {
+		name    string
+		opt     testcontainers.ContainerCustomizer
+		wantErr string
+	}{
+		{"zero seed", sandboxtc.WithSeed(0), "WithSeed: must be positive"},
+		{"empty vendor", sandboxtc.WithVendor(""), "WithVendor: empty URL"},
+		{"empty workspace", sandboxtc.WithWorkspace(""), "WithWorkspace: empty name"},
+	} {
+		c, err := sandboxtc.Run(context.Background(), img, tt.opt)
+		testcontainers.CleanupContainer(t, c)
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%s: err = %v, want one containing %q", tt.name, err, tt.wantErr)
+		}
+	}
+}
+
+// TestImageHealthAndUser: the image runs as the unprivileged user, keeps
+// its journal on /data, and passes its own HEALTHCHECK (apsandbox
+// healthcheck, in a scratch image with no shell).
+func TestImageHealthAndUser(t *testing.T) {
+	img := image(t)
+	ctx := t.Context()
+	c, err := sandboxtc.Run(ctx, img, sandboxtc.WithSeed(3))
+	testcontainers.CleanupContainer(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := c.Inspect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.State.Health != nil && st.State.Health.Status == "healthy" {
+			if st.Config.User != "65532:65532" {
+				t.Errorf("runs as %q, want 65532:65532", st.Config.User)
+			}
+			if _, ok := st.Config.Volumes["/data"]; !ok {
+				t.Errorf("/data is not a volume: %v", st.Config.Volumes)
+			}
+			if st.Config.Labels["org.opencontainers.image.source"] == "" || st.Config.Labels["org.opencontainers.image.version"] == "" {
+				t.Errorf("OCI labels missing: %v", st.Config.Labels)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never healthy: %+v", st.State.Health)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The journal is written on /data: a change made before the sandbox
+	// restarts in the same container is there after.
+	api, err := c.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed := "kept across a restart"
+	subs, err := api.ListSubscriptionsWithResponse(ctx, api.Workspace(), nil)
+	if err != nil || subs.JSON200 == nil || len(subs.JSON200.Items) == 0 {
+		t.Fatalf("subscriptions: %v", err)
+	}
+	id := subs.JSON200.Items[0].ID
+	if r, err := api.UpdateSubscriptionWithResponse(ctx, api.Workspace(), id, client.SubscriptionPatch{Name: &renamed}); err != nil || r.JSON200 == nil {
+		t.Fatalf("rename: %v", err)
+	}
+	timeout := 10 * time.Second
+	if err := c.Stop(ctx, &timeout); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	api, err = c.Client(ctx) // the mapped port changes with a restart
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got client.Subscription
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if got, err = api.Subscription(ctx, id); err == nil {
+			break
+		}
+	}
+	if got.Name != renamed {
+		t.Errorf("after a restart subscription %d is named %q, want %q (err %v)", id, got.Name, renamed, err)
+	}
+}
