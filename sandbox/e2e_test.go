@@ -177,6 +177,7 @@ type exchange struct {
 	ID             int64  `json:"id"`
 	Event          string `json:"event"`
 	SubscriptionID int64  `json:"subscription_id"`
+	UserID         int64  `json:"user_id"`
 	Outcome        string `json:"outcome"`
 	Error          string `json:"error"`
 	Request        struct {

@@ -185,14 +185,16 @@ func toTenant(t world.Tenant) api.Tenant {
 
 func toUser(u world.User) api.User {
 	return api.User{
-		ID:        u.ID,
-		TenantID:  u.TenantID,
-		Email:     u.Email,
-		FirstName: u.FirstName,
-		LastName:  u.LastName,
-		Role:      api.UserRole(u.Role),
-		Status:    api.UserStatus(u.Status),
-		VendorID:  u.VendorID,
+		ID:             u.ID,
+		TenantID:       u.TenantID,
+		Email:          u.Email,
+		FirstName:      u.FirstName,
+		LastName:       u.LastName,
+		Role:           api.UserRole(u.Role),
+		Status:         api.UserStatus(u.Status),
+		VendorID:       u.VendorID,
+		LastError:      u.LastError,
+		PasswordResets: u.PasswordResets,
 	}
 }
 

@@ -515,3 +515,57 @@ func (f *fakePlatform) Replay(ctx context.Context, ws string, req platform.Repla
 	}
 	return rep, nil
 }
+
+// userCall is what a fake user operation was asked, for the table test.
+type userCall struct {
+	Op       string
+	ID       int64
+	Password string
+}
+
+func (f *fakePlatform) userResult(ws string, req any, id int64, password string) (platform.UserResult, error) {
+	if err := f.enter(ws, req); err != nil {
+		return platform.UserResult{}, err
+	}
+	u, err := find(f.w.Users, id, func(v world.User) int64 { return v.ID }, "user")
+	if err != nil {
+		return platform.UserResult{}, err
+	}
+	return platform.UserResult{User: u, Password: password, ExchangeIDs: []int64{7}}, nil
+}
+
+func (f *fakePlatform) CreateUser(ctx context.Context, ws string, req platform.CreateUserRequest) (platform.UserResult, error) {
+	if err := f.enter(ws, req); err != nil {
+		return platform.UserResult{}, err
+	}
+	u := world.User{ID: 99, TenantID: req.TenantID, Email: req.Email, FirstName: req.FirstName, LastName: req.LastName,
+		Role: req.Role, Status: world.UserActive, VendorID: "u-99", PasswordResets: 1}
+	if u.Role == "" {
+		u.Role = world.RoleUser
+	}
+	return platform.UserResult{User: u, Password: "Gen3rated!pass", ExchangeIDs: []int64{8}}, nil
+}
+
+func (f *fakePlatform) UpdateUser(ctx context.Context, ws string, id int64, patch platform.UserPatch) (platform.UserResult, error) {
+	return f.userResult(ws, patch, id, "")
+}
+
+func (f *fakePlatform) DeleteUser(ctx context.Context, ws string, id int64) (platform.UserResult, error) {
+	return f.userResult(ws, userCall{Op: "delete", ID: id}, id, "")
+}
+
+func (f *fakePlatform) AttachUser(ctx context.Context, ws string, id int64, password string) (platform.UserResult, error) {
+	return f.userResult(ws, userCall{Op: "attach", ID: id, Password: password}, id, password)
+}
+
+func (f *fakePlatform) ActivateUser(ctx context.Context, ws string, id int64) (platform.UserResult, error) {
+	return f.userResult(ws, userCall{Op: "activate", ID: id}, id, "")
+}
+
+func (f *fakePlatform) DeactivateUser(ctx context.Context, ws string, id int64) (platform.UserResult, error) {
+	return f.userResult(ws, userCall{Op: "deactivate", ID: id}, id, "")
+}
+
+func (f *fakePlatform) ResetUserPassword(ctx context.Context, ws string, id int64, password string) (platform.UserResult, error) {
+	return f.userResult(ws, userCall{Op: "reset-password", ID: id, Password: password}, id, password)
+}

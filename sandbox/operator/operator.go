@@ -65,6 +65,14 @@ type Platform interface {
 	Retry(ctx context.Context, ws string, id int64) (platform.Result, error)
 	UpdateSubscription(ctx context.Context, ws string, id int64, patch platform.SubscriptionPatch) (world.Subscription, error)
 
+	CreateUser(ctx context.Context, ws string, req platform.CreateUserRequest) (platform.UserResult, error)
+	UpdateUser(ctx context.Context, ws string, id int64, patch platform.UserPatch) (platform.UserResult, error)
+	DeleteUser(ctx context.Context, ws string, id int64) (platform.UserResult, error)
+	AttachUser(ctx context.Context, ws string, id int64, password string) (platform.UserResult, error)
+	ActivateUser(ctx context.Context, ws string, id int64) (platform.UserResult, error)
+	DeactivateUser(ctx context.Context, ws string, id int64) (platform.UserResult, error)
+	ResetUserPassword(ctx context.Context, ws string, id int64, password string) (platform.UserResult, error)
+
 	Exchanges(ctx context.Context, ws string, f journal.Filter) ([]journal.Exchange, error)
 	Exchange(ctx context.Context, ws string, id int64) (journal.Exchange, error)
 	Import(ctx context.Context, ws string, xs []journal.Exchange) (platform.ImportResult, error)

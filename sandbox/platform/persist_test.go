@@ -132,6 +132,32 @@ func TestRestartRestoresEverything(t *testing.T) {
 			return err
 		},
 		func() error { return p.DeleteWorkspace(ctx, "gone") },
+		// Users: a new one attached, renamed, deactivated, its password
+		// reset; a seeded one deleted without a call.
+		func() error {
+			r, err := p.CreateUser(ctx, DefaultWorkspace, CreateUserRequest{TenantID: w.Tenants[0].ID, Email: "kept@example.com", FirstName: "K", LastName: "Pt"})
+			if err != nil {
+				return err
+			}
+			last := "Kept"
+			if _, err := p.UpdateUser(ctx, DefaultWorkspace, r.User.ID, UserPatch{LastName: &last}); err != nil {
+				return err
+			}
+			if _, err := p.DeactivateUser(ctx, DefaultWorkspace, r.User.ID); err != nil {
+				return err
+			}
+			_, err = p.ResetUserPassword(ctx, DefaultWorkspace, r.User.ID, "")
+			return err
+		},
+		func() error {
+			for _, u := range w.Users {
+				if u.Role != world.RoleOwner {
+					_, err := p.DeleteUser(ctx, DefaultWorkspace, u.ID)
+					return err
+				}
+			}
+			return nil
+		},
 		// Last, so no later step rewrites the subscription by chance.
 		func() error {
 			name := "renamed last"

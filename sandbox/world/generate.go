@@ -341,14 +341,14 @@ func (g *generator) tenants() {
 
 		g.w.Users = append(g.w.Users, User{
 			ID: g.w.NewID(), TenantID: t.ID, Email: ownerEmail,
-			FirstName: ownerFirst, LastName: ownerLast, Role: RoleOwner, Status: "active",
+			FirstName: ownerFirst, LastName: ownerLast, Role: RoleOwner, Status: UserActive,
 		})
 		others := []string{RoleAdmin, RoleFinanceManager, RoleUser}
 		for range g.f.Number(0, 3) {
 			first, last := g.f.FirstName(), g.f.LastName()
 			g.w.Users = append(g.w.Users, User{
 				ID: g.w.NewID(), TenantID: t.ID, Email: g.email(first, last, domain),
-				FirstName: first, LastName: last, Role: g.f.RandomString(others), Status: "active",
+				FirstName: first, LastName: last, Role: g.f.RandomString(others), Status: UserActive,
 			})
 		}
 	}

@@ -110,6 +110,15 @@ const (
 	RoleUser           = "user"
 )
 
+// User statuses.
+const (
+	UserActive   = "active"
+	UserInactive = "inactive"
+	// UserDeleted: detached from the service and gone from the account;
+	// kept so that its history still resolves.
+	UserDeleted = "deleted"
+)
+
 // User is a person attached to a tenant.
 type User struct {
 	ID        int64  `json:"id"`
@@ -118,11 +127,16 @@ type User struct {
 	FirstName string `json:"first_name"`
 	LastName  string `json:"last_name"`
 	Role      string `json:"role"`
-	// Status is active or inactive.
+	// Status is active, inactive or deleted.
 	Status string `json:"status"`
 	// VendorID is the id the vendor returned from /user/create; empty while
 	// the user is not attached to the vendor service.
 	VendorID string `json:"vendor_id"`
+	// LastError is why the last operation on the user failed.
+	LastError string `json:"last_error"`
+	// PasswordResets counts the passwords set (the initial one included);
+	// generated passwords are derived from it, so they are deterministic.
+	PasswordResets int64 `json:"password_resets"`
 }
 
 // Product is the vendor's product as published from Vendor Portal.
