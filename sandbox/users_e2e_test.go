@@ -287,3 +287,140 @@ func TestUserOneOperationAtATime(t *testing.T) {
 	// Answered, the user takes operations again.
 	e.userOp("POST", fmt.Sprintf("/users/%d/deactivate", r.User.ID), nil, http.StatusOK)
 }
+
+// TestResetDuringVendorCall: a workspace reset while a vendor call runs
+// leaves the new world untouched by the late answer, which is recorded
+// all the same, and the operation says so (409); the user or subscription
+// the call was for takes operations again at once.
+func TestResetDuringVendorCall(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		endpoint string
+		start    func(e *env) (method, path string, body any)
+		after    func(e *env) int // an operation on the same entity after the reset
+	}{
+		{"user", "user/deactivate",
+			func(e *env) (string, string, any) {
+				r := e.userOp("POST", "/users", map[string]any{"tenant_id": e.firstTenant(), "email": "late@example.com", "first_name": "L", "last_name": "A"}, http.StatusCreated)
+				// The reset regenerates the world: the same id is then a
+				// seeded user, or none.
+				return "POST", fmt.Sprintf("/users/%d/deactivate", r.User.ID), nil
+			},
+			func(e *env) int {
+				// The new world hands out the same id again: the user
+				// made now must not be held by the old call.
+				e.vendor.ClearFaults()
+				r := e.userOp("POST", "/users", map[string]any{"tenant_id": e.firstTenant(), "email": "late@example.com", "first_name": "L", "last_name": "A"}, http.StatusCreated)
+				return e.do("POST", e.ws(fmt.Sprintf("/users/%d/deactivate", r.User.ID)), nil, nil)
+			}},
+		{"subscription", "subscription/renew",
+			func(e *env) (string, string, any) {
+				r := e.order(map[string]any{"tenant_id": e.firstTenant(), "plan_id": e.findPlan(recurringMonthly).ID})
+				return "POST", fmt.Sprintf("/subscriptions/%d/renew", r.Subscription.ID), map[string]any{}
+			},
+			func(e *env) int {
+				e.vendor.ClearFaults()
+				r := e.order(map[string]any{"tenant_id": e.firstTenant(), "plan_id": e.findPlan(recurringMonthly).ID})
+				return e.do("POST", e.ws(fmt.Sprintf("/subscriptions/%d/renew", r.Subscription.ID)), map[string]any{}, nil)
+			}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, 1)
+			method, path, body := tt.start(e)
+			var w0 map[string]any
+			if err := e.vendor.SetFault(examplevendor.Fault{Endpoint: tt.endpoint, Delay: time.Second}); err != nil {
+				t.Fatal(err)
+			}
+			type answer struct {
+				code int
+				err  apiError
+			}
+			done := make(chan answer)
+			go func() {
+				var a answer
+				a.code = e.do(method, e.ws(path), body, &a.err)
+				done <- a
+			}()
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				if req, _ := e.lastVendorCall(); req.Path == "/"+tt.endpoint {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the call never reached the vendor")
+				}
+			}
+			if code := e.do("POST", e.ws("/reset"), nil, nil); code != http.StatusOK {
+				t.Fatalf("reset: %d", code)
+			}
+			e.do("GET", e.ws("/world"), nil, &w0)
+			a := <-done
+			if a.code != http.StatusConflict || !strings.Contains(a.err.Error.Message, "was reset while the vendor call ran") {
+				t.Errorf("the operation across a reset: %d %+v", a.code, a.err)
+			}
+			var w1 map[string]any
+			e.do("GET", e.ws("/world"), nil, &w1)
+			if fmt.Sprint(w0) != fmt.Sprint(w1) {
+				t.Error("the late answer changed the new world")
+			}
+			if xs := e.exchanges(""); len(xs) != 1 || xs[0].Event != strings.ReplaceAll(tt.endpoint, "/", ".") {
+				t.Errorf("exchanges after the reset: %+v, want the late one", xs)
+			}
+			if code := tt.after(e); code != http.StatusOK {
+				t.Errorf("after: %d", code)
+			}
+		})
+	}
+}
+
+// TestLateAnswerDoesNotFreeTheNewUser: after a reset the new world hands
+// out the same user id again. A call of the old world answering late must
+// not release the new user while that user's own call is in flight.
+func TestLateAnswerDoesNotFreeTheNewUser(t *testing.T) {
+	e := newEnv(t, 1)
+	create := map[string]any{"tenant_id": e.firstTenant(), "email": "same@example.com", "first_name": "S", "last_name": "Id"}
+	old := e.userOp("POST", "/users", create, http.StatusCreated)
+	e.vendor.SetFault(examplevendor.Fault{Endpoint: "user/deactivate", Delay: time.Second, Times: 1})
+	oldDone := make(chan int)
+	go func() { oldDone <- e.do("POST", e.ws(fmt.Sprintf("/users/%d/deactivate", old.User.ID)), nil, nil) }()
+	e.waitVendorCalls("/user/deactivate", 1)
+	e.do("POST", e.ws("/reset"), nil, nil)
+
+	fresh := e.userOp("POST", "/users", create, http.StatusCreated)
+	if fresh.User.ID != old.User.ID {
+		t.Skipf("the new world gave id %d, not %d; nothing to check", fresh.User.ID, old.User.ID)
+	}
+	e.vendor.SetFault(examplevendor.Fault{Endpoint: "user/deactivate", Delay: 3 * time.Second, Times: 1})
+	newDone := make(chan int)
+	go func() { newDone <- e.do("POST", e.ws(fmt.Sprintf("/users/%d/deactivate", fresh.User.ID)), nil, nil) }()
+	e.waitVendorCalls("/user/deactivate", 2)
+
+	if code := <-oldDone; code != http.StatusConflict {
+		t.Errorf("the old call: %d, want 409", code)
+	}
+	var ae apiError
+	if code := e.do("PATCH", e.ws(fmt.Sprintf("/users/%d", fresh.User.ID)), map[string]any{"first_name": "X"}, &ae); code != http.StatusConflict || !strings.Contains(ae.Error.Message, "in flight") {
+		t.Errorf("during the new user's call, after the old one answered: %d %+v", code, ae)
+	}
+	if code := <-newDone; code != http.StatusOK {
+		t.Errorf("the new call: %d", code)
+	}
+}
+
+// waitVendorCalls waits until the vendor has seen n requests to path.
+func (e *env) waitVendorCalls(path string, n int) {
+	e.t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		seen := 0
+		for _, r := range e.vendor.Requests() {
+			if r.Path == path {
+				seen++
+			}
+		}
+		if seen >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("the vendor saw %d calls to %s, want %d", seen, path, n)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apsandbox/apsandbox/sandbox/journal"
 	"github.com/apsandbox/apsandbox/sandbox/vendorapi"
 	"github.com/apsandbox/apsandbox/sandbox/world"
 )
@@ -113,17 +114,8 @@ func (p *Platform) fly(ctx context.Context, f *flight) (Result, error) {
 	ans := p.client.Send(context.WithoutCancel(ctx), f.call)
 	x := exchange(ctx, ans, f.now, f.action, f.subID, f.op.OrderID, 0)
 	ws := f.ws
-	ws.mu.Lock()
-	if ws.deleted {
-		ws.mu.Unlock()
-		return Result{}, world.Errorf(world.CodeConflict, "workspace %q was deleted while the vendor call ran", ws.name)
-	}
-	if ws.generation != f.gen {
-		ws.mu.Unlock()
-		if err := p.commitExchange(ws, x); err != nil {
-			return Result{}, err
-		}
-		return Result{}, world.Errorf(world.CodeConflict, "workspace %q was reset while the vendor call ran; its answer was recorded (exchange %d) but not applied", ws.name, x.ID)
+	if err := p.land(ws, f.gen, x); err != nil {
+		return Result{}, err
 	}
 	res, err := p.apply(f, ans)
 	if err != nil {
@@ -138,6 +130,27 @@ func (p *Platform) fly(ctx context.Context, f *flight) (Result, error) {
 	}
 	res.ExchangeIDs = []int64{x.ID}
 	return res, nil
+}
+
+// land takes ws's lock after a vendor call made in generation gen. It
+// returns with the lock held when the workspace is still the one the call
+// was made for; otherwise without it, and an error saying what happened
+// meanwhile. The answer of a call that outlived a reset is still recorded,
+// as every exchange is, but not applied to the new world.
+func (p *Platform) land(ws *workspace, gen int, x *journal.Exchange) error {
+	ws.mu.Lock()
+	if ws.deleted {
+		ws.mu.Unlock()
+		return world.Errorf(world.CodeConflict, "workspace %q was deleted while the vendor call ran", ws.name)
+	}
+	if ws.generation != gen {
+		ws.mu.Unlock()
+		if err := p.commitExchange(ws, x); err != nil {
+			return err
+		}
+		return world.Errorf(world.CodeConflict, "workspace %q was reset while the vendor call ran; its answer was recorded (exchange %d) but not applied", ws.name, x.ID)
+	}
+	return nil
 }
 
 // apply moves the subscription and its order to the outcome of the

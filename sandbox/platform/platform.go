@@ -69,9 +69,9 @@ type workspace struct {
 	dirty map[recKey]struct{}
 	// unsaved is what failed to commit and goes with the next batch.
 	unsaved unsaved
-	// busyUsers holds the users with a vendor call in flight, and which:
-	// a user takes one operation at a time, as a subscription does.
-	busyUsers map[int64]string
+	// busyUsers holds the users with a vendor call in flight: a user
+	// takes one operation at a time, as a subscription does.
+	busyUsers map[int64]busy
 }
 
 // New returns a platform holding the workspaces the store saved, and the

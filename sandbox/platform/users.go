@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/apsandbox/apsandbox/sandbox/vendorapi"
@@ -37,11 +38,20 @@ type UserPatch struct {
 	FirstName, LastName *string
 }
 
+// busy marks a user with a call in flight. The generation tells a mark
+// left by a call that outlived a reset, which holds nobody back: the
+// reset world may have a user of the same id.
+type busy struct {
+	action string
+	gen    int
+}
+
 // userFlight is a user operation between its checks and the vendor's
 // answer. ok applies the success to the user (with ws.mu held).
 type userFlight struct {
 	ws       *workspace
 	gen      int
+	now      time.Time
 	userID   int64
 	action   string
 	password string
@@ -240,8 +250,8 @@ func (p *Platform) userOp(ctx context.Context, name string, id int64, check func
 		if u.Status == world.UserDeleted {
 			return nil, world.Errorf(world.CodeConflict, "user %d is deleted", id)
 		}
-		if op, busy := ws.busyUsers[id]; busy {
-			return nil, world.Errorf(world.CodeConflict, "user %d has an operation in flight (%s); try again when it is answered", id, op)
+		if b, ok := ws.busyUsers[id]; ok && b.gen == ws.generation {
+			return nil, world.Errorf(world.CodeConflict, "user %d has an operation in flight (%s); try again when it is answered", id, b.action)
 		}
 		return check(ws, u)
 	}()
@@ -275,16 +285,16 @@ func (p *Platform) userFlight(ws *workspace, u *world.User, action string, event
 		resellerID = tn.ResellerID
 	}
 	if ws.busyUsers == nil {
-		ws.busyUsers = map[int64]string{}
+		ws.busyUsers = map[int64]busy{}
 	}
-	ws.busyUsers[u.ID] = action
+	ws.busyUsers[u.ID] = busy{action, ws.generation}
 	// What changed before the call (a new user) is on disk while the
 	// call runs; deferred, it usually shares the answer's commit.
 	pre := ws.batch()
 	pre.Defer = true
 	p.store.Submit(pre)
 	return &userFlight{
-		ws: ws, gen: ws.generation, userID: u.ID, action: action, password: password, ok: ok,
+		ws: ws, gen: ws.generation, now: ws.clock, userID: u.ID, action: action, password: password, ok: ok,
 		call: vendorapi.Call{
 			Event: event, Settings: cloneSettings(ws.settings), APGUID: w.APGUID, ResellerID: resellerID,
 			Body: body, ExpectID: event == vendorapi.EventUserCreate,
@@ -309,20 +319,16 @@ func (p *Platform) flyUser(ctx context.Context, f *userFlight) (UserResult, erro
 		return res, nil
 	}
 	ans := p.client.Send(context.WithoutCancel(ctx), f.call)
-	ws.mu.Lock()
-	delete(ws.busyUsers, f.userID)
-	x := exchange(ctx, ans, ws.clock, f.action, 0, 0, f.userID)
-	if ws.deleted {
-		ws.mu.Unlock()
-		return UserResult{}, world.Errorf(world.CodeConflict, "workspace %q was deleted while the vendor call ran", ws.name)
-	}
-	if ws.generation != f.gen {
-		ws.mu.Unlock()
-		if err := p.commitExchange(ws, x); err != nil {
-			return UserResult{}, err
+	x := exchange(ctx, ans, f.now, f.action, 0, 0, f.userID)
+	if err := p.land(ws, f.gen, x); err != nil {
+		ws.mu.Lock()
+		if b := ws.busyUsers[f.userID]; b.gen == f.gen {
+			delete(ws.busyUsers, f.userID)
 		}
-		return UserResult{}, world.Errorf(world.CodeConflict, "workspace %q was reset while the vendor call ran; its answer was recorded (exchange %d) but not applied", ws.name, x.ID)
+		ws.mu.Unlock()
+		return UserResult{}, err
 	}
+	delete(ws.busyUsers, f.userID)
 	u, found := ws.world.User(f.userID)
 	if !found {
 		ws.mu.Unlock()
