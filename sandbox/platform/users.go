@@ -289,10 +289,13 @@ func (p *Platform) userFlight(ws *workspace, u *world.User, action string, event
 	}
 	ws.busyUsers[u.ID] = busy{action, ws.generation}
 	// What changed before the call (a new user) is on disk while the
-	// call runs; deferred, it usually shares the answer's commit.
-	pre := ws.batch()
-	pre.Defer = true
-	p.store.Submit(pre)
+	// call runs; deferred, it usually shares the answer's commit. Most
+	// user operations change nothing before the answer: no batch then.
+	if len(ws.dirty) > 0 {
+		pre := ws.batch()
+		pre.Defer = true
+		p.store.Submit(pre)
+	}
 	return &userFlight{
 		ws: ws, gen: ws.generation, now: ws.clock, userID: u.ID, action: action, password: password, ok: ok,
 		call: vendorapi.Call{
