@@ -174,12 +174,14 @@ type plan struct {
 }
 
 type exchange struct {
-	ID             int64  `json:"id"`
-	Event          string `json:"event"`
-	SubscriptionID int64  `json:"subscription_id"`
-	UserID         int64  `json:"user_id"`
-	Outcome        string `json:"outcome"`
-	Error          string `json:"error"`
+	ID             int64     `json:"id"`
+	Event          string    `json:"event"`
+	SubscriptionID int64     `json:"subscription_id"`
+	UserID         int64     `json:"user_id"`
+	Outcome        string    `json:"outcome"`
+	Error          string    `json:"error"`
+	Action         string    `json:"action"`
+	VirtualTime    time.Time `json:"virtual_time"`
 	Request        struct {
 		Method string            `json:"method"`
 		URL    string            `json:"url"`

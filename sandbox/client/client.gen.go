@@ -19,6 +19,63 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ClockEventOutcome.
+const (
+	ClockEventOutcomeDone    ClockEventOutcome = "done"
+	ClockEventOutcomeFailed  ClockEventOutcome = "failed"
+	ClockEventOutcomeRefused ClockEventOutcome = "refused"
+	ClockEventOutcomeWaiting ClockEventOutcome = "waiting"
+)
+
+// Valid indicates whether the value is a known member of the ClockEventOutcome enum.
+func (e ClockEventOutcome) Valid() bool {
+	switch e {
+	case ClockEventOutcomeDone:
+		return true
+	case ClockEventOutcomeFailed:
+		return true
+	case ClockEventOutcomeRefused:
+		return true
+	case ClockEventOutcomeWaiting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClockEventKind.
+const (
+	ClockEventKindAutoRenew     ClockEventKind = "auto_renew"
+	ClockEventKindBillingNotice ClockEventKind = "billing_notice"
+	ClockEventKindConsumption   ClockEventKind = "consumption"
+	ClockEventKindExpire        ClockEventKind = "expire"
+	ClockEventKindGraceEnd      ClockEventKind = "grace_end"
+	ClockEventKindStopPeriodEnd ClockEventKind = "stop_period_end"
+	ClockEventKindTrialEnd      ClockEventKind = "trial_end"
+)
+
+// Valid indicates whether the value is a known member of the ClockEventKind enum.
+func (e ClockEventKind) Valid() bool {
+	switch e {
+	case ClockEventKindAutoRenew:
+		return true
+	case ClockEventKindBillingNotice:
+		return true
+	case ClockEventKindConsumption:
+		return true
+	case ClockEventKindExpire:
+		return true
+	case ClockEventKindGraceEnd:
+		return true
+	case ClockEventKindStopPeriodEnd:
+		return true
+	case ClockEventKindTrialEnd:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorCode.
 const (
 	ErrorCodeConflict        ErrorCode = "conflict"
@@ -588,6 +645,65 @@ type CheckResult struct {
 	URL        string `json:"url"`
 }
 
+// Clock defines model for Clock.
+type Clock struct {
+	// Advancing An advance is firing events.
+	Advancing bool `json:"advancing"`
+
+	// Epoch Where the clock started (and restarts on reset).
+	Epoch time.Time   `json:"epoch"`
+	Next  *ClockEvent `json:"next,omitempty"`
+	Now   time.Time   `json:"now"`
+}
+
+// ClockAdvanceRequest defines model for ClockAdvanceRequest.
+type ClockAdvanceRequest struct {
+	// By A span in calendar units y, mo, w, d and h, m, s, e.g. `36h`, `7d`, `1mo15d`, `13mo`.
+	By *string `json:"by,omitempty"`
+
+	// To A time at or after now.
+	To *time.Time `json:"to,omitempty"`
+}
+
+// ClockAdvanceResult defines model for ClockAdvanceResult.
+type ClockAdvanceResult struct {
+	// Events The events fired, in order; at most 1000 are listed.
+	Events      []ClockEvent `json:"events"`
+	EventsTotal int64        `json:"events_total"`
+	From        time.Time    `json:"from"`
+	Now         time.Time    `json:"now"`
+
+	// Truncated More events fired than are listed; their calls are in the exchanges.
+	Truncated bool `json:"truncated"`
+}
+
+// ClockEvent defines model for ClockEvent.
+type ClockEvent struct {
+	// At The workspace time the event fired (or will fire) at.
+	At          time.Time      `json:"at"`
+	ExchangeIds *[]int64       `json:"exchange_ids,omitempty"`
+	Kind        ClockEventKind `json:"kind"`
+	Message     *string        `json:"message,omitempty"`
+	OrderID     *int64         `json:"order_id,omitempty"`
+
+	// Outcome done: carried out (the vendor agreed, when called); failed: the vendor refused or could
+	// not be reached (the subscription is in its failed status); refused: the platform's rules
+	// did not allow it then (not tried again for the same due time); waiting: it waits for an
+	// approval or a manual completion.
+	Outcome        *ClockEventOutcome  `json:"outcome,omitempty"`
+	Status         *SubscriptionStatus `json:"status,omitempty"`
+	SubscriptionID int64               `json:"subscription_id"`
+}
+
+// ClockEventOutcome done: carried out (the vendor agreed, when called); failed: the vendor refused or could
+// not be reached (the subscription is in its failed status); refused: the platform's rules
+// did not allow it then (not tried again for the same due time); waiting: it waits for an
+// approval or a manual completion.
+type ClockEventOutcome string
+
+// ClockEventKind defines model for ClockEventKind.
+type ClockEventKind string
+
 // Contact defines model for Contact.
 type Contact struct {
 	AddressLine1 string `json:"address_line_1"`
@@ -764,6 +880,15 @@ type IntegrationSettings struct {
 	// APIPath The vendor's base URL; every event path is appended to it.
 	APIPath string `json:"api_path"`
 
+	// BillingNoticeDays Days before the billing day the "Billing day is coming" notice goes out; 0 means 3, -1 none.
+	BillingNoticeDays int64 `json:"billing_notice_days"`
+
+	// DispatchConcurrency Time-driven calls in flight at once; 0 means 8.
+	DispatchConcurrency int64 `json:"dispatch_concurrency"`
+
+	// DispatchRate Time-driven calls started per second at most; 0 means no bound.
+	DispatchRate float64 `json:"dispatch_rate"`
+
 	// Headers Added to every call.
 	Headers StringMap        `json:"headers"`
 	Mode    ProvisioningMode `json:"mode"`
@@ -793,6 +918,15 @@ type IntegrationSettingsUpdate struct {
 
 	// APIPath The vendor's base URL; every event path is appended to it.
 	APIPath *string `json:"api_path,omitempty"`
+
+	// BillingNoticeDays Days before the billing day the "Billing day is coming" notice goes out; 0 means 3, -1 none.
+	BillingNoticeDays *int64 `json:"billing_notice_days,omitempty"`
+
+	// DispatchConcurrency Time-driven calls in flight at once; 0 means 8.
+	DispatchConcurrency *int64 `json:"dispatch_concurrency,omitempty"`
+
+	// DispatchRate Time-driven calls started per second at most; 0 means no bound.
+	DispatchRate *float64 `json:"dispatch_rate,omitempty"`
 
 	// Headers Added to every call.
 	Headers *StringMap        `json:"headers,omitempty"`
@@ -1139,9 +1273,12 @@ type Subscription struct {
 	Resources QuantityMap        `json:"resources"`
 	StartDate time.Time          `json:"start_date"`
 	Status    SubscriptionStatus `json:"status"`
-	TenantID  int64              `json:"tenant_id"`
-	Trial     bool               `json:"trial"`
-	UpdatedAt time.Time          `json:"updated_at"`
+
+	// StoppedAt When the subscription last stopped; the stop period counts from it.
+	StoppedAt *time.Time `json:"stopped_at,omitempty"`
+	TenantID  int64      `json:"tenant_id"`
+	Trial     bool       `json:"trial"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // SubscriptionList defines model for SubscriptionList.
@@ -1466,6 +1603,9 @@ type ListSubscriptionsParams struct {
 // CreateWorkspaceJSONRequestBody defines body for CreateWorkspace for application/json ContentType.
 type CreateWorkspaceJSONRequestBody = CreateWorkspaceRequest
 
+// AdvanceClockJSONRequestBody defines body for AdvanceClock for application/json ContentType.
+type AdvanceClockJSONRequestBody = ClockAdvanceRequest
+
 // PutIntegrationJSONRequestBody defines body for PutIntegration for application/json ContentType.
 type PutIntegrationJSONRequestBody = IntegrationSettingsUpdate
 
@@ -1601,6 +1741,41 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/workspaces/{ws} (the `GetWorkspace` operationId).
 	GetWorkspace(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetClock The workspace's virtual time and the next event it will fire.
+	//
+	// Corresponds with GET /api/v1/workspaces/{ws}/clock (the `GetClock` operationId).
+	GetClock(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdvanceClockWithBody Move the virtual clock forward, firing every time-driven event it passes.
+	//
+	// Events fire in true chronological order across all subscriptions: billing-day notices,
+	// consumption pulls, auto-renewals (at the service term's auto-renew point), expiry
+	// (active → graced; a trial stops instead), the end of grace (stop call) and the end of
+	// the stop period (delete call). Events found overdue fire at once. The vendor calls of one
+	// instant run concurrently through the workspace's bounded dispatch (`dispatch_concurrency`,
+	// `dispatch_rate` in the integration settings); the next instant waits for them. The answer
+	// comes when the advance is done; one advance at a time per workspace (409 otherwise).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/clock/advance (the `AdvanceClock` operationId).
+	AdvanceClockWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AdvanceClock Move the virtual clock forward, firing every time-driven event it passes.
+	//
+	// Events fire in true chronological order across all subscriptions: billing-day notices,
+	// consumption pulls, auto-renewals (at the service term's auto-renew point), expiry
+	// (active → graced; a trial stops instead), the end of grace (stop call) and the end of
+	// the stop period (delete call). Events found overdue fire at once. The vendor calls of one
+	// instant run concurrently through the workspace's bounded dispatch (`dispatch_concurrency`,
+	// `dispatch_rate` in the integration settings); the next instant waits for them. The answer
+	// comes when the advance is done; one advance at a time per workspace (409 otherwise).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/clock/advance (the `AdvanceClock` operationId).
+	AdvanceClock(ctx context.Context, ws Workspace, body AdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListDistributors performs a GET /api/v1/workspaces/{ws}/distributors (the `ListDistributors` operationId) request.
 	ListDistributors(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2043,6 +2218,71 @@ func (c *Client) DeleteWorkspace(ctx context.Context, ws Workspace, reqEditors .
 // Corresponds with GET /api/v1/workspaces/{ws} (the `GetWorkspace` operationId).
 func (c *Client) GetWorkspace(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetWorkspaceRequest(c.Server, ws)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetClock The workspace's virtual time and the next event it will fire.
+//
+// Corresponds with GET /api/v1/workspaces/{ws}/clock (the `GetClock` operationId).
+func (c *Client) GetClock(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetClockRequest(c.Server, ws)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdvanceClockWithBody Move the virtual clock forward, firing every time-driven event it passes.
+//
+// Events fire in true chronological order across all subscriptions: billing-day notices,
+// consumption pulls, auto-renewals (at the service term's auto-renew point), expiry
+// (active → graced; a trial stops instead), the end of grace (stop call) and the end of
+// the stop period (delete call). Events found overdue fire at once. The vendor calls of one
+// instant run concurrently through the workspace's bounded dispatch (`dispatch_concurrency`,
+// `dispatch_rate` in the integration settings); the next instant waits for them. The answer
+// comes when the advance is done; one advance at a time per workspace (409 otherwise).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/clock/advance (the `AdvanceClock` operationId).
+func (c *Client) AdvanceClockWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdvanceClockRequestWithBody(c.Server, ws, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AdvanceClock Move the virtual clock forward, firing every time-driven event it passes.
+//
+// Events fire in true chronological order across all subscriptions: billing-day notices,
+// consumption pulls, auto-renewals (at the service term's auto-renew point), expiry
+// (active → graced; a trial stops instead), the end of grace (stop call) and the end of
+// the stop period (delete call). Events found overdue fire at once. The vendor calls of one
+// instant run concurrently through the workspace's bounded dispatch (`dispatch_concurrency`,
+// `dispatch_rate` in the integration settings); the next instant waits for them. The answer
+// comes when the advance is done; one advance at a time per workspace (409 otherwise).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/clock/advance (the `AdvanceClock` operationId).
+func (c *Client) AdvanceClock(ctx context.Context, ws Workspace, body AdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAdvanceClockRequest(c.Server, ws, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3095,6 +3335,87 @@ func NewGetWorkspaceRequest(server string, ws Workspace) (*http.Request, error) 
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewGetClockRequest constructs an http.Request for the GetClock method
+func NewGetClockRequest(server string, ws Workspace) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/clock", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAdvanceClockRequest calls the generic AdvanceClock builder with application/json body
+func NewAdvanceClockRequest(server string, ws Workspace, body AdvanceClockJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAdvanceClockRequestWithBody(server, ws, "application/json", bodyReader)
+}
+
+// NewAdvanceClockRequestWithBody constructs an http.Request for the AdvanceClock method, with any body, and a specified content type
+func NewAdvanceClockRequestWithBody(server string, ws Workspace, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/clock/advance", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -5433,6 +5754,43 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/workspaces/{ws} (the `GetWorkspace` operationId).
 	GetWorkspaceWithResponse(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*GetWorkspaceResponse, error)
 
+	// GetClockWithResponse The workspace's virtual time and the next event it will fire.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/workspaces/{ws}/clock (the `GetClock` operationId).
+	GetClockWithResponse(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*GetClockResponse, error)
+
+	// AdvanceClockWithBodyWithResponse Move the virtual clock forward, firing every time-driven event it passes.
+	//
+	// Events fire in true chronological order across all subscriptions: billing-day notices,
+	// consumption pulls, auto-renewals (at the service term's auto-renew point), expiry
+	// (active → graced; a trial stops instead), the end of grace (stop call) and the end of
+	// the stop period (delete call). Events found overdue fire at once. The vendor calls of one
+	// instant run concurrently through the workspace's bounded dispatch (`dispatch_concurrency`,
+	// `dispatch_rate` in the integration settings); the next instant waits for them. The answer
+	// comes when the advance is done; one advance at a time per workspace (409 otherwise).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/clock/advance (the `AdvanceClock` operationId).
+	AdvanceClockWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceClockResponse, error)
+
+	// AdvanceClockWithResponse Move the virtual clock forward, firing every time-driven event it passes.
+	//
+	// Events fire in true chronological order across all subscriptions: billing-day notices,
+	// consumption pulls, auto-renewals (at the service term's auto-renew point), expiry
+	// (active → graced; a trial stops instead), the end of grace (stop call) and the end of
+	// the stop period (delete call). Events found overdue fire at once. The vendor calls of one
+	// instant run concurrently through the workspace's bounded dispatch (`dispatch_concurrency`,
+	// `dispatch_rate` in the integration settings); the next instant waits for them. The answer
+	// comes when the advance is done; one advance at a time per workspace (409 otherwise).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/clock/advance (the `AdvanceClock` operationId).
+	AdvanceClockWithResponse(ctx context.Context, ws Workspace, body AdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceClockResponse, error)
+
 	// ListDistributorsWithResponse performs a GET /api/v1/workspaces/{ws}/distributors (the `ListDistributors` operationId) request.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6081,6 +6439,130 @@ func (r GetWorkspaceResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetWorkspaceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetClockResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Clock
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetClockResponse) GetJSON200() *Clock {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetClockResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetClockResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetClockResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetClockResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetClockResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetClockResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type AdvanceClockResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ClockAdvanceResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AdvanceClockResponse) GetJSON200() *ClockAdvanceResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AdvanceClockResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AdvanceClockResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AdvanceClockResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r AdvanceClockResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AdvanceClockResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AdvanceClockResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AdvanceClockResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AdvanceClockResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8874,6 +9356,61 @@ func (c *ClientWithResponses) GetWorkspaceWithResponse(ctx context.Context, ws W
 	return ParseGetWorkspaceResponse(rsp)
 }
 
+// GetClockWithResponse The workspace's virtual time and the next event it will fire.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/workspaces/{ws}/clock (the `GetClock` operationId).
+func (c *ClientWithResponses) GetClockWithResponse(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*GetClockResponse, error) {
+	rsp, err := c.GetClock(ctx, ws, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetClockResponse(rsp)
+}
+
+// AdvanceClockWithBodyWithResponse Move the virtual clock forward, firing every time-driven event it passes.
+//
+// Events fire in true chronological order across all subscriptions: billing-day notices,
+// consumption pulls, auto-renewals (at the service term's auto-renew point), expiry
+// (active → graced; a trial stops instead), the end of grace (stop call) and the end of
+// the stop period (delete call). Events found overdue fire at once. The vendor calls of one
+// instant run concurrently through the workspace's bounded dispatch (`dispatch_concurrency`,
+// `dispatch_rate` in the integration settings); the next instant waits for them. The answer
+// comes when the advance is done; one advance at a time per workspace (409 otherwise).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/clock/advance (the `AdvanceClock` operationId).
+func (c *ClientWithResponses) AdvanceClockWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AdvanceClockResponse, error) {
+	rsp, err := c.AdvanceClockWithBody(ctx, ws, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdvanceClockResponse(rsp)
+}
+
+// AdvanceClockWithResponse Move the virtual clock forward, firing every time-driven event it passes.
+//
+// Events fire in true chronological order across all subscriptions: billing-day notices,
+// consumption pulls, auto-renewals (at the service term's auto-renew point), expiry
+// (active → graced; a trial stops instead), the end of grace (stop call) and the end of
+// the stop period (delete call). Events found overdue fire at once. The vendor calls of one
+// instant run concurrently through the workspace's bounded dispatch (`dispatch_concurrency`,
+// `dispatch_rate` in the integration settings); the next instant waits for them. The answer
+// comes when the advance is done; one advance at a time per workspace (409 otherwise).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/clock/advance (the `AdvanceClock` operationId).
+func (c *ClientWithResponses) AdvanceClockWithResponse(ctx context.Context, ws Workspace, body AdvanceClockJSONRequestBody, reqEditors ...RequestEditorFn) (*AdvanceClockResponse, error) {
+	rsp, err := c.AdvanceClock(ctx, ws, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAdvanceClockResponse(rsp)
+}
+
 // ListDistributorsWithResponse performs a GET /api/v1/workspaces/{ws}/distributors (the `ListDistributors` operationId) request.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9781,6 +10318,100 @@ func ParseGetWorkspaceResponse(rsp *http.Response) (*GetWorkspaceResponse, error
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetClockResponse parses an HTTP response from a GetClockWithResponse call
+func ParseGetClockResponse(rsp *http.Response) (*GetClockResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetClockResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Clock
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAdvanceClockResponse parses an HTTP response from a AdvanceClockWithResponse call
+func ParseAdvanceClockResponse(rsp *http.Response) (*AdvanceClockResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AdvanceClockResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ClockAdvanceResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error

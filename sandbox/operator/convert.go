@@ -291,6 +291,10 @@ func toSubscription(s world.Subscription) api.Subscription {
 		t := *s.ExpirationDate
 		out.ExpirationDate = &t
 	}
+	if s.StoppedAt != nil {
+		t := *s.StoppedAt
+		out.StoppedAt = &t
+	}
 	if op := s.Pending; op != nil {
 		p := api.Operation{
 			Kind:       api.OperationKind(op.Kind),
@@ -384,6 +388,9 @@ func toSettings(s vendorapi.Settings) api.IntegrationSettings {
 		TimeoutMs:               int64(s.TimeoutMS),
 		SubscriptionIDAsString:  s.SubscriptionIDAsString,
 		OmitCreateQuery:         s.OmitCreateQuery,
+		DispatchConcurrency:     int64(s.DispatchConcurrency),
+		DispatchRate:            s.DispatchRate,
+		BillingNoticeDays:       int64(s.BillingNoticeDays),
 	}
 }
 
@@ -403,6 +410,9 @@ func fromSettingsUpdate(u api.IntegrationSettingsUpdate) vendorapi.Settings {
 		TimeoutMS:               int(deref(u.TimeoutMs)),
 		SubscriptionIDAsString:  deref(u.SubscriptionIDAsString),
 		OmitCreateQuery:         deref(u.OmitCreateQuery),
+		DispatchConcurrency:     int(deref(u.DispatchConcurrency)),
+		DispatchRate:            deref(u.DispatchRate),
+		BillingNoticeDays:       int(deref(u.BillingNoticeDays)),
 	}
 }
 

@@ -453,6 +453,26 @@ func (f *fakePlatform) UpdateSubscription(ctx context.Context, ws string, id int
 	return s, err
 }
 
+func (f *fakePlatform) Clock(ctx context.Context, ws string) (platform.ClockInfo, error) {
+	if err := f.enter(ws, nil); err != nil {
+		return platform.ClockInfo{}, err
+	}
+	return platform.ClockInfo{Now: t0(), Epoch: t0(), Next: &platform.ClockEvent{At: t0().Add(time.Hour), Kind: platform.EventAutoRenew, SubscriptionID: 15}}, nil
+}
+
+func (f *fakePlatform) Advance(ctx context.Context, ws string, req platform.AdvanceRequest) (platform.AdvanceResult, error) {
+	if err := f.enter(ws, req); err != nil {
+		return platform.AdvanceResult{}, err
+	}
+	if req.By == "" && req.To == nil {
+		return platform.AdvanceResult{}, world.Invalid("by", "give by or to")
+	}
+	return platform.AdvanceResult{From: t0(), Now: t0().Add(time.Hour), EventsTotal: 1, Events: []platform.ClockEvent{{
+		At: t0().Add(time.Hour), Kind: platform.EventAutoRenew, SubscriptionID: 15, Outcome: platform.OutcomeDone,
+		Status: world.StatusActive, OrderID: 16, ExchangeIDs: []int64{1},
+	}}}, nil
+}
+
 func (f *fakePlatform) Exchanges(ctx context.Context, ws string, flt journal.Filter) ([]journal.Exchange, error) {
 	if err := f.enter(ws, flt); err != nil {
 		return nil, err

@@ -122,6 +122,13 @@ func TestEveryOperation(t *testing.T) {
 		{"retry", "POST", ws + "/subscriptions/15/retry", "", 200, int64(15)},
 		{"retry unknown", "POST", ws + "/subscriptions/999/retry", "", 404, nil},
 
+		{"get clock", "GET", ws + "/clock", "", 200, nil},
+		{"advance clock by", "POST", ws + "/clock/advance", `{"by":"1mo"}`, 200, platform.AdvanceRequest{By: "1mo"}},
+		{"advance clock to", "POST", ws + "/clock/advance", `{"to":"2026-03-01T00:00:00Z"}`, 200,
+			platform.AdvanceRequest{To: ptr(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))}},
+		{"advance clock with an unknown field", "POST", ws + "/clock/advance", `{"days":3}`, 400, nil},
+		{"advance clock with nothing", "POST", ws + "/clock/advance", `{}`, 400, nil},
+
 		{"list exchanges", "GET", ws + "/exchanges", "", 200, journal.Filter{Limit: defaultExchangeLimit + 1}},
 		{"list exchanges, filtered", "GET", ws + "/exchanges?event=subscription.renew&subscription_id=14&order_id=18&user_id=5&outcome=refused&after_id=1&limit=10", "", 200,
 			journal.Filter{Event: "subscription.renew", SubscriptionID: 14, OrderID: 18, UserID: 5, Outcome: "refused", AfterID: 1, Limit: 11}},

@@ -73,6 +73,9 @@ type Platform interface {
 	DeactivateUser(ctx context.Context, ws string, id int64) (platform.UserResult, error)
 	ResetUserPassword(ctx context.Context, ws string, id int64, password string) (platform.UserResult, error)
 
+	Clock(ctx context.Context, ws string) (platform.ClockInfo, error)
+	Advance(ctx context.Context, ws string, req platform.AdvanceRequest) (platform.AdvanceResult, error)
+
 	Exchanges(ctx context.Context, ws string, f journal.Filter) ([]journal.Exchange, error)
 	Exchange(ctx context.Context, ws string, id int64) (journal.Exchange, error)
 	Import(ctx context.Context, ws string, xs []journal.Exchange) (platform.ImportResult, error)

@@ -238,8 +238,11 @@ func applySuccess(w *world.World, s *world.Subscription, op world.Operation, ans
 		s.Status = settled
 	case world.OpStop:
 		s.Status = world.StatusStopped
+		at := now
+		s.StoppedAt = &at
 	case world.OpActivate:
 		s.Status = settled
+		s.StoppedAt = nil
 	case world.OpDelete:
 		s.Status = world.StatusDeleted
 		s.AutoRenew = false
@@ -262,48 +265,73 @@ func refuse(s *world.Subscription, verb string) error {
 	return world.Errorf(world.CodeConflict, "cannot %s subscription %d in status %s", verb, s.ID, s.Status)
 }
 
-// subscriptionOp finds the subscription, runs check under the lock, starts
-// the operation it returns and flies it.
-func (p *Platform) subscriptionOp(ctx context.Context, name string, id int64, action string, check func(w *world.World, s *world.Subscription) (world.Operation, error)) (Result, error) {
-	ws, err := p.lock(name)
-	if err != nil {
-		return Result{}, err
-	}
-	f, err := func() (*flight, error) {
-		defer ws.mu.Unlock()
-		s, ok := ws.world.Subscription(id)
-		if !ok {
-			return nil, world.NotFound("subscription", id)
-		}
-		op, err := check(ws.world, s)
-		if err != nil {
-			return nil, err
-		}
-		if err := ws.ready(); err != nil {
-			return nil, err
-		}
-		if op.PrevStatus == "" {
-			op.PrevStatus = s.Status
-		}
-		if op.OrderID == 0 && op.Kind != world.OpStop && op.Kind != world.OpActivate && op.Kind != world.OpDelete {
-			o, err := newOrder(ws.world, s, op, ws.clock)
-			if err != nil {
-				return nil, err
-			}
-			op.OrderID = o.ID
-		}
-		return p.start(ws, s, op, action)
-	}()
+// check decides, under the workspace lock, which operation a request
+// makes of a subscription, or refuses it.
+type check func(w *world.World, s *world.Subscription) (world.Operation, error)
+
+// subscriptionOp begins the operation and flies it.
+func (p *Platform) subscriptionOp(ctx context.Context, name string, id int64, action string, chk check) (Result, error) {
+	f, err := p.begin(name, id, action, chk)
 	if err != nil {
 		return Result{}, err
 	}
 	return p.fly(ctx, f)
 }
 
+// begin finds the subscription, runs chk under the lock and starts the
+// operation it returns. It is separate from fly so that the clock can
+// start the operations of one instant in a fixed order, which fixes the
+// ids of their orders, and then fly them concurrently.
+func (p *Platform) begin(name string, id int64, action string, chk check) (*flight, error) {
+	ws, err := p.lock(name)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.mu.Unlock()
+	return p.beginLocked(ws, id, action, chk)
+}
+
+// beginLocked is begin with ws.mu held.
+func (p *Platform) beginLocked(ws *workspace, id int64, action string, chk check) (*flight, error) {
+	s, ok := ws.world.Subscription(id)
+	if !ok {
+		return nil, world.NotFound("subscription", id)
+	}
+	op, err := chk(ws.world, s)
+	if err != nil {
+		return nil, err
+	}
+	if err := ws.ready(); err != nil {
+		return nil, err
+	}
+	if op.PrevStatus == "" {
+		op.PrevStatus = s.Status
+	}
+	if op.OrderID == 0 && op.Kind != world.OpStop && op.Kind != world.OpActivate && op.Kind != world.OpDelete {
+		o, err := newOrder(ws.world, s, op, ws.clock)
+		if err != nil {
+			return nil, err
+		}
+		op.OrderID = o.ID
+	}
+	return p.start(ws, s, op, action)
+}
+
 // Renew renews a subscription with a renewal order.
 func (p *Platform) Renew(ctx context.Context, name string, id int64, req RenewRequest) (Result, error) {
 	var warnings []string
-	res, err := p.subscriptionOp(ctx, name, id, "renew", func(w *world.World, s *world.Subscription) (world.Operation, error) {
+	res, err := p.subscriptionOp(ctx, name, id, "renew", renewCheck(req, &warnings))
+	if err != nil {
+		return Result{}, err
+	}
+	res.Warnings = append(res.Warnings, warnings...)
+	return p.activateRenewed(ctx, name, id, res)
+}
+
+// renewCheck decides a renewal; the warnings it has for the operator go
+// to *warnings.
+func renewCheck(req RenewRequest, warnings *[]string) check {
+	return func(w *world.World, s *world.Subscription) (world.Operation, error) {
 		plan, _ := w.Plan(s.PlanID)
 		periodID := req.PeriodID
 		if periodID == 0 {
@@ -324,18 +352,13 @@ func (p *Platform) Renew(ctx context.Context, name string, id int64, req RenewRe
 			return world.Operation{}, world.Errorf(world.CodeConflict, "cannot renew subscription %d to endless period %d: endless periods have no renewal", s.ID, period.ID)
 		}
 		if period.Trial {
-			warnings = append(warnings, "renewing to a trial period may lead to a financial loss for the reseller")
+			*warnings = append(*warnings, "renewing to a trial period may lead to a financial loss for the reseller")
 		}
 		if s.Trial && addsResources(s.Resources, res) && period.Trial {
 			return world.Operation{}, world.Errorf(world.CodeConflict, "cannot add resources to trial subscription %d", s.ID)
 		}
 		return world.Operation{Kind: world.OpRenew, PlanID: plan.ID, PeriodID: period.ID, Resources: res}, nil
-	})
-	if err != nil {
-		return Result{}, err
 	}
-	res.Warnings = append(res.Warnings, warnings...)
-	return p.activateRenewed(ctx, name, id, res)
 }
 
 // activateRenewed follows a completed renewal of a stopped subscription
@@ -429,12 +452,17 @@ func (p *Platform) Delete(ctx context.Context, name string, id int64) (Result, e
 }
 
 func (p *Platform) simpleOp(ctx context.Context, name string, id int64, opKind string, allowed func(world.Ability) bool) (Result, error) {
-	return p.subscriptionOp(ctx, name, id, opKind, func(_ *world.World, s *world.Subscription) (world.Operation, error) {
+	return p.subscriptionOp(ctx, name, id, opKind, simpleCheck(opKind, allowed))
+}
+
+// simpleCheck decides an operation that changes no plan or quantity.
+func simpleCheck(opKind string, allowed func(world.Ability) bool) check {
+	return func(_ *world.World, s *world.Subscription) (world.Operation, error) {
 		if !allowed(s.Ability) {
 			return world.Operation{}, refuse(s, kinds[opKind].verb)
 		}
 		return world.Operation{Kind: opKind, PlanID: s.PlanID, PeriodID: s.PeriodID, Resources: s.Resources}, nil
-	})
+	}
 }
 
 // Retry sends the failed operation of a subscription again, with its

@@ -72,6 +72,9 @@ type workspace struct {
 	// busyUsers holds the users with a vendor call in flight: a user
 	// takes one operation at a time, as a subscription does.
 	busyUsers map[int64]busy
+	// advancing is true while the clock fires events; one advance at a
+	// time.
+	advancing bool
 }
 
 // New returns a platform holding the workspaces the store saved, and the

@@ -43,6 +43,39 @@ type Settings struct {
 	// OmitCreateQuery drops ap_guid/reseller_id from /subscription/create,
 	// whose documented heading shows none.
 	OmitCreateQuery bool `json:"omit_create_query"`
+	// DispatchConcurrency bounds the time-driven calls (auto-renewals,
+	// stops, deletions, consumption pulls) in flight at once; 0 means
+	// DefaultDispatchConcurrency. Operator-triggered calls are not queued.
+	DispatchConcurrency int `json:"dispatch_concurrency"`
+	// DispatchRate bounds time-driven calls per second; 0 means no bound.
+	DispatchRate float64 `json:"dispatch_rate"`
+	// BillingNoticeDays is how many days before the billing day the
+	// "Billing day is coming" notice goes out; 0 means
+	// DefaultBillingNoticeDays and -1 sends none. The documentation does
+	// not say when the platform sends it.
+	BillingNoticeDays int `json:"billing_notice_days"`
+}
+
+// Defaults of the clock's dispatch and notices.
+const (
+	DefaultDispatchConcurrency = 8
+	DefaultBillingNoticeDays   = 3
+)
+
+// Concurrency is how many time-driven calls may be in flight at once.
+func (s Settings) Concurrency() int {
+	if s.DispatchConcurrency <= 0 {
+		return DefaultDispatchConcurrency
+	}
+	return s.DispatchConcurrency
+}
+
+// NoticeDays is the lead of the billing-day notice; negative means none.
+func (s Settings) NoticeDays() int {
+	if s.BillingNoticeDays == 0 {
+		return DefaultBillingNoticeDays
+	}
+	return s.BillingNoticeDays
 }
 
 // DefaultTimeout bounds a vendor call when the settings do not say.
@@ -91,6 +124,15 @@ func (s Settings) Validate() error {
 	}
 	if s.TimeoutMS < 0 || s.TimeoutMS > 300_000 {
 		return world.Invalid("timeout_ms", "must be between 0 and 300000, got %d", s.TimeoutMS)
+	}
+	if s.DispatchConcurrency < 0 || s.DispatchConcurrency > 256 {
+		return world.Invalid("dispatch_concurrency", "must be between 0 (the default, %d) and 256, got %d", DefaultDispatchConcurrency, s.DispatchConcurrency)
+	}
+	if !(s.DispatchRate >= 0 && s.DispatchRate <= 100_000) {
+		return world.Invalid("dispatch_rate", "must be between 0 (no bound) and 100000 calls per second, got %v", s.DispatchRate)
+	}
+	if s.BillingNoticeDays < -1 || s.BillingNoticeDays > 27 {
+		return world.Invalid("billing_notice_days", "must be between -1 (no notices) and 27, got %d", s.BillingNoticeDays)
 	}
 	for _, k := range sortedKeys(s.Paths) {
 		if !Event(k).Known() {

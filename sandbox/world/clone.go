@@ -49,6 +49,11 @@ func cloneSubscription(s Subscription) Subscription {
 	s.Resources = cloneMap(s.Resources)
 	s.Attributes = cloneMap(s.Attributes)
 	s.OrderAttributes = cloneMap(s.OrderAttributes)
+	s.ClockMarks = cloneMap(s.ClockMarks)
+	if s.StoppedAt != nil {
+		t := *s.StoppedAt
+		s.StoppedAt = &t
+	}
 	if s.Pending != nil {
 		op := *s.Pending
 		op.Resources = cloneMap(op.Resources)

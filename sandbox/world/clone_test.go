@@ -9,6 +9,11 @@ import (
 
 func TestClone(t *testing.T) {
 	w := Generate(3, testNow)
+	// The clock's fields are not seeded; give one subscription each, so
+	// that sharing them would show.
+	stopped := testNow.Add(-time.Hour)
+	w.Subscriptions[0].StoppedAt = &stopped
+	w.Subscriptions[0].ClockMarks = map[string]time.Time{"grace_end": testNow}
 	before := mustJSON(t, w)
 	c := w.Clone()
 	if !reflect.DeepEqual(w, c) {
@@ -38,6 +43,8 @@ func TestClone(t *testing.T) {
 		{"subscription attributes", func(c *World) { c.Subscriptions[0].Attributes["x"] = "y" }},
 		{"subscription order attributes", func(c *World) { c.Subscriptions[0].OrderAttributes["x"] = "y" }},
 		{"subscription expiration", func(c *World) { *c.Subscriptions[0].ExpirationDate = time.Time{} }},
+		{"subscription stopped at", func(c *World) { *c.Subscriptions[0].StoppedAt = time.Time{} }},
+		{"subscription clock marks", func(c *World) { c.Subscriptions[0].ClockMarks["x"] = testNow }},
 		{"pending resources", func(c *World) {
 			for i := range c.Subscriptions {
 				if p := c.Subscriptions[i].Pending; p != nil {

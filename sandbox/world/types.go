@@ -328,9 +328,16 @@ type Subscription struct {
 	Ability         Ability           `json:"ability"`
 	// Pending describes the operation a failed status came from, so that
 	// retry can send it again.
-	Pending   *Operation `json:"pending,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	Pending *Operation `json:"pending,omitempty"`
+	// StoppedAt is when the subscription last stopped; the service term's
+	// stop period counts from it to the automatic deletion.
+	StoppedAt *time.Time `json:"stopped_at,omitempty"`
+	// ClockMarks remember, per kind of time-driven event, the due time of
+	// the last one the clock fired, so that an event the platform refused
+	// (or an operator declined) is not fired again and again.
+	ClockMarks map[string]time.Time `json:"clock_marks,omitempty"`
+	CreatedAt  time.Time            `json:"created_at"`
+	UpdatedAt  time.Time            `json:"updated_at"`
 }
 
 // Operation kinds.

@@ -18,6 +18,63 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ClockEventOutcome.
+const (
+	ClockEventOutcomeDone    ClockEventOutcome = "done"
+	ClockEventOutcomeFailed  ClockEventOutcome = "failed"
+	ClockEventOutcomeRefused ClockEventOutcome = "refused"
+	ClockEventOutcomeWaiting ClockEventOutcome = "waiting"
+)
+
+// Valid indicates whether the value is a known member of the ClockEventOutcome enum.
+func (e ClockEventOutcome) Valid() bool {
+	switch e {
+	case ClockEventOutcomeDone:
+		return true
+	case ClockEventOutcomeFailed:
+		return true
+	case ClockEventOutcomeRefused:
+		return true
+	case ClockEventOutcomeWaiting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClockEventKind.
+const (
+	ClockEventKindAutoRenew     ClockEventKind = "auto_renew"
+	ClockEventKindBillingNotice ClockEventKind = "billing_notice"
+	ClockEventKindConsumption   ClockEventKind = "consumption"
+	ClockEventKindExpire        ClockEventKind = "expire"
+	ClockEventKindGraceEnd      ClockEventKind = "grace_end"
+	ClockEventKindStopPeriodEnd ClockEventKind = "stop_period_end"
+	ClockEventKindTrialEnd      ClockEventKind = "trial_end"
+)
+
+// Valid indicates whether the value is a known member of the ClockEventKind enum.
+func (e ClockEventKind) Valid() bool {
+	switch e {
+	case ClockEventKindAutoRenew:
+		return true
+	case ClockEventKindBillingNotice:
+		return true
+	case ClockEventKindConsumption:
+		return true
+	case ClockEventKindExpire:
+		return true
+	case ClockEventKindGraceEnd:
+		return true
+	case ClockEventKindStopPeriodEnd:
+		return true
+	case ClockEventKindTrialEnd:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ErrorCode.
 const (
 	ErrorCodeConflict        ErrorCode = "conflict"
@@ -587,6 +644,65 @@ type CheckResult struct {
 	URL        string `json:"url"`
 }
 
+// Clock defines model for Clock.
+type Clock struct {
+	// Advancing An advance is firing events.
+	Advancing bool `json:"advancing"`
+
+	// Epoch Where the clock started (and restarts on reset).
+	Epoch time.Time   `json:"epoch"`
+	Next  *ClockEvent `json:"next,omitempty"`
+	Now   time.Time   `json:"now"`
+}
+
+// ClockAdvanceRequest defines model for ClockAdvanceRequest.
+type ClockAdvanceRequest struct {
+	// By A span in calendar units y, mo, w, d and h, m, s, e.g. `36h`, `7d`, `1mo15d`, `13mo`.
+	By *string `json:"by,omitempty"`
+
+	// To A time at or after now.
+	To *time.Time `json:"to,omitempty"`
+}
+
+// ClockAdvanceResult defines model for ClockAdvanceResult.
+type ClockAdvanceResult struct {
+	// Events The events fired, in order; at most 1000 are listed.
+	Events      []ClockEvent `json:"events"`
+	EventsTotal int64        `json:"events_total"`
+	From        time.Time    `json:"from"`
+	Now         time.Time    `json:"now"`
+
+	// Truncated More events fired than are listed; their calls are in the exchanges.
+	Truncated bool `json:"truncated"`
+}
+
+// ClockEvent defines model for ClockEvent.
+type ClockEvent struct {
+	// At The workspace time the event fired (or will fire) at.
+	At          time.Time      `json:"at"`
+	ExchangeIds *[]int64       `json:"exchange_ids,omitempty"`
+	Kind        ClockEventKind `json:"kind"`
+	Message     *string        `json:"message,omitempty"`
+	OrderID     *int64         `json:"order_id,omitempty"`
+
+	// Outcome done: carried out (the vendor agreed, when called); failed: the vendor refused or could
+	// not be reached (the subscription is in its failed status); refused: the platform's rules
+	// did not allow it then (not tried again for the same due time); waiting: it waits for an
+	// approval or a manual completion.
+	Outcome        *ClockEventOutcome  `json:"outcome,omitempty"`
+	Status         *SubscriptionStatus `json:"status,omitempty"`
+	SubscriptionID int64               `json:"subscription_id"`
+}
+
+// ClockEventOutcome done: carried out (the vendor agreed, when called); failed: the vendor refused or could
+// not be reached (the subscription is in its failed status); refused: the platform's rules
+// did not allow it then (not tried again for the same due time); waiting: it waits for an
+// approval or a manual completion.
+type ClockEventOutcome string
+
+// ClockEventKind defines model for ClockEventKind.
+type ClockEventKind string
+
 // Contact defines model for Contact.
 type Contact struct {
 	AddressLine1 string `json:"address_line_1"`
@@ -763,6 +879,15 @@ type IntegrationSettings struct {
 	// APIPath The vendor's base URL; every event path is appended to it.
 	APIPath string `json:"api_path"`
 
+	// BillingNoticeDays Days before the billing day the "Billing day is coming" notice goes out; 0 means 3, -1 none.
+	BillingNoticeDays int64 `json:"billing_notice_days"`
+
+	// DispatchConcurrency Time-driven calls in flight at once; 0 means 8.
+	DispatchConcurrency int64 `json:"dispatch_concurrency"`
+
+	// DispatchRate Time-driven calls started per second at most; 0 means no bound.
+	DispatchRate float64 `json:"dispatch_rate"`
+
 	// Headers Added to every call.
 	Headers StringMap        `json:"headers"`
 	Mode    ProvisioningMode `json:"mode"`
@@ -792,6 +917,15 @@ type IntegrationSettingsUpdate struct {
 
 	// APIPath The vendor's base URL; every event path is appended to it.
 	APIPath *string `json:"api_path,omitempty"`
+
+	// BillingNoticeDays Days before the billing day the "Billing day is coming" notice goes out; 0 means 3, -1 none.
+	BillingNoticeDays *int64 `json:"billing_notice_days,omitempty"`
+
+	// DispatchConcurrency Time-driven calls in flight at once; 0 means 8.
+	DispatchConcurrency *int64 `json:"dispatch_concurrency,omitempty"`
+
+	// DispatchRate Time-driven calls started per second at most; 0 means no bound.
+	DispatchRate *float64 `json:"dispatch_rate,omitempty"`
 
 	// Headers Added to every call.
 	Headers *StringMap        `json:"headers,omitempty"`
@@ -1138,9 +1272,12 @@ type Subscription struct {
 	Resources QuantityMap        `json:"resources"`
 	StartDate time.Time          `json:"start_date"`
 	Status    SubscriptionStatus `json:"status"`
-	TenantID  int64              `json:"tenant_id"`
-	Trial     bool               `json:"trial"`
-	UpdatedAt time.Time          `json:"updated_at"`
+
+	// StoppedAt When the subscription last stopped; the stop period counts from it.
+	StoppedAt *time.Time `json:"stopped_at,omitempty"`
+	TenantID  int64      `json:"tenant_id"`
+	Trial     bool       `json:"trial"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // SubscriptionList defines model for SubscriptionList.
@@ -1465,6 +1602,9 @@ type ListSubscriptionsParams struct {
 // CreateWorkspaceJSONRequestBody defines body for CreateWorkspace for application/json ContentType.
 type CreateWorkspaceJSONRequestBody = CreateWorkspaceRequest
 
+// AdvanceClockJSONRequestBody defines body for AdvanceClock for application/json ContentType.
+type AdvanceClockJSONRequestBody = ClockAdvanceRequest
+
 // PutIntegrationJSONRequestBody defines body for PutIntegration for application/json ContentType.
 type PutIntegrationJSONRequestBody = IntegrationSettingsUpdate
 
@@ -1512,6 +1652,12 @@ type ServerInterface interface {
 	// GetWorkspace Get a workspace.
 	// (GET /api/v1/workspaces/{ws})
 	GetWorkspace(c *gin.Context, ws Workspace)
+	// GetClock The workspace's virtual time and the next event it will fire.
+	// (GET /api/v1/workspaces/{ws}/clock)
+	GetClock(c *gin.Context, ws Workspace)
+	// AdvanceClock Move the virtual clock forward, firing every time-driven event it passes.
+	// (POST /api/v1/workspaces/{ws}/clock/advance)
+	AdvanceClock(c *gin.Context, ws Workspace)
 
 	// (GET /api/v1/workspaces/{ws}/distributors)
 	ListDistributors(c *gin.Context, ws Workspace)
@@ -1726,6 +1872,56 @@ func (siw *ServerInterfaceWrapper) GetWorkspace(c *gin.Context) {
 	}
 
 	siw.Handler.GetWorkspace(c, ws)
+}
+
+// GetClock operation middleware
+func (siw *ServerInterfaceWrapper) GetClock(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetClock(c, ws)
+}
+
+// AdvanceClock operation middleware
+func (siw *ServerInterfaceWrapper) AdvanceClock(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AdvanceClock(c, ws)
 }
 
 // ListDistributors operation middleware
@@ -3307,6 +3503,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/workspaces", wrapper.CreateWorkspace)
 	router.DELETE(options.BaseURL+"/api/v1/workspaces/:ws", wrapper.DeleteWorkspace)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws", wrapper.GetWorkspace)
+	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/clock", wrapper.GetClock)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/clock/advance", wrapper.AdvanceClock)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/distributors", wrapper.ListDistributors)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/distributors/:id", wrapper.GetDistributor)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/exchanges", wrapper.ListExchanges)
@@ -3574,6 +3772,141 @@ type GetWorkspacedefaultJSONResponse struct {
 }
 
 func (response GetWorkspacedefaultJSONResponse) VisitGetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClockRequestObject struct {
+	Ws Workspace `json:"ws"`
+}
+
+type GetClockResponseObject interface {
+	VisitGetClockResponse(w http.ResponseWriter) error
+}
+
+type GetClock200JSONResponse Clock
+
+func (response GetClock200JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClock404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetClock404JSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetClockdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetClockdefaultJSONResponse) VisitGetClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdvanceClockRequestObject struct {
+	Ws   Workspace `json:"ws"`
+	Body *AdvanceClockJSONRequestBody
+}
+
+type AdvanceClockResponseObject interface {
+	VisitAdvanceClockResponse(w http.ResponseWriter) error
+}
+
+type AdvanceClock200JSONResponse ClockAdvanceResult
+
+func (response AdvanceClock200JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdvanceClock400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response AdvanceClock400JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdvanceClock404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response AdvanceClock404JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdvanceClock409JSONResponse struct{ ConflictJSONResponse }
+
+func (response AdvanceClock409JSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AdvanceClockdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response AdvanceClockdefaultJSONResponse) VisitAdvanceClockResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -6691,6 +7024,12 @@ type StrictServerInterface interface {
 	// GetWorkspace Get a workspace.
 	// (GET /api/v1/workspaces/{ws})
 	GetWorkspace(ctx context.Context, request GetWorkspaceRequestObject) (GetWorkspaceResponseObject, error)
+	// GetClock The workspace's virtual time and the next event it will fire.
+	// (GET /api/v1/workspaces/{ws}/clock)
+	GetClock(ctx context.Context, request GetClockRequestObject) (GetClockResponseObject, error)
+	// AdvanceClock Move the virtual clock forward, firing every time-driven event it passes.
+	// (POST /api/v1/workspaces/{ws}/clock/advance)
+	AdvanceClock(ctx context.Context, request AdvanceClockRequestObject) (AdvanceClockResponseObject, error)
 
 	// (GET /api/v1/workspaces/{ws}/distributors)
 	ListDistributors(ctx context.Context, request ListDistributorsRequestObject) (ListDistributorsResponseObject, error)
@@ -6990,6 +7329,76 @@ func (sh *strictHandler) GetWorkspace(ctx *gin.Context, ws Workspace) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetWorkspaceResponseObject); ok {
 		if err := validResponse.VisitGetWorkspaceResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetClock operation middleware
+func (sh *strictHandler) GetClock(ctx *gin.Context, ws Workspace) {
+	var request GetClockRequestObject
+
+	request.Ws = ws
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetClock(ctx, request.(GetClockRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetClock")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetClockResponseObject); ok {
+		if err := validResponse.VisitGetClockResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AdvanceClock operation middleware
+func (sh *strictHandler) AdvanceClock(ctx *gin.Context, ws Workspace) {
+	var request AdvanceClockRequestObject
+
+	request.Ws = ws
+
+	var body AdvanceClockJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AdvanceClock(ctx, request.(AdvanceClockRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AdvanceClock")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AdvanceClockResponseObject); ok {
+		if err := validResponse.VisitAdvanceClockResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
