@@ -182,6 +182,7 @@ type exchange struct {
 	Error          string    `json:"error"`
 	Action         string    `json:"action"`
 	VirtualTime    time.Time `json:"virtual_time"`
+	StartedAt      time.Time `json:"started_at"`
 	Request        struct {
 		Method string            `json:"method"`
 		URL    string            `json:"url"`

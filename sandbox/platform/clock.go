@@ -432,11 +432,11 @@ func (p *Platform) fireInstant(ctx context.Context, ws *workspace, gen int, evs 
 			}
 			out = append(out, *ev)
 			if job != nil {
-				i := len(out) - 1
+				slot := &out[len(out)-1]
 				wg.Add(1)
 				d.submit(func() {
 					defer wg.Done()
-					job(&out[i])
+					job(slot)
 				})
 			}
 		}

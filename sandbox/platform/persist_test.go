@@ -149,6 +149,12 @@ func TestRestartRestoresEverything(t *testing.T) {
 			_, err = p.ResetUserPassword(ctx, DefaultWorkspace, r.User.ID, "")
 			return err
 		},
+		// The clock: its time, and what it did to the seeded world (graced,
+		// failed calls, stop marks, notices) all persist.
+		func() error {
+			_, err := p.Advance(ctx, DefaultWorkspace, AdvanceRequest{By: "2mo"})
+			return err
+		},
 		func() error {
 			for _, u := range w.Users {
 				if u.Role != world.RoleOwner {
