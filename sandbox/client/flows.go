@@ -94,6 +94,20 @@ func (s *Session) Stop(ctx context.Context, id int64) (OperationResult, error) {
 	return operation(r, err, func() *OperationResult { return r.JSON200 })
 }
 
+// Advance moves the workspace clock forward by a span ("7d", "1mo",
+// "13mo") and returns what fired: renewals, expiries, stops, deletions
+// and notices, in the order they happened.
+func (s *Session) Advance(ctx context.Context, by string) (ClockAdvanceResult, error) {
+	r, err := s.AdvanceClockWithResponse(ctx, s.workspace, ClockAdvanceRequest{By: &by})
+	if err := check(r, err); err != nil {
+		return ClockAdvanceResult{}, err
+	}
+	if r.JSON200 == nil {
+		return ClockAdvanceResult{}, unexpected(r)
+	}
+	return *r.JSON200, nil
+}
+
 // Subscription gets subscription id.
 func (s *Session) Subscription(ctx context.Context, id int64) (Subscription, error) {
 	r, err := s.GetSubscriptionWithResponse(ctx, s.workspace, id)

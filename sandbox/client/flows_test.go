@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -340,3 +341,39 @@ func TestExchangesFollowsPages(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSessionAdvance: a subscription ordered with auto-renew off lapses
+// when the clock passes its expiry and its grace period (seven days on
+// plan 1037's service term), and the advance says so (besides the
+// billing-day notices).
+func TestSessionAdvance(t *testing.T) {
+	s, _ := newEnv(t)
+	ctx := t.Context()
+	off := false
+	req := order1037
+	req.AutoRenew = &off
+	ordered, err := s.Order(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ordered.Subscription.ID
+	r, err := s.Advance(ctx, "1mo8d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []client.ClockEventKind
+	for _, ev := range r.Events {
+		if ev.SubscriptionID == id && ev.Kind != client.ClockEventKindBillingNotice {
+			kinds = append(kinds, ev.Kind)
+		}
+	}
+	if want := []client.ClockEventKind{client.ClockEventKindExpire, client.ClockEventKindGraceEnd}; !slices.Equal(kinds, want) {
+		t.Errorf("events of subscription %d: %v, want %v", id, kinds, want)
+	}
+	if got, err := s.Subscription(ctx, id); err != nil || got.Status != client.SubscriptionStatusStopped {
+		t.Errorf("after the advance: %v %v, want stopped", got.Status, err)
+	}
+	if _, err := s.Advance(ctx, "soon"); !strings.Contains(fmt.Sprint(err), "by") {
+		t.Errorf("a bad span: %v, want an error naming by", err)
+	}
+}
