@@ -49,6 +49,16 @@ func cloneSubscription(s Subscription) Subscription {
 	s.Resources = cloneMap(s.Resources)
 	s.Attributes = cloneMap(s.Attributes)
 	s.OrderAttributes = cloneMap(s.OrderAttributes)
+	s.Usage = cloneMap(s.Usage)
+	if s.UsageUpdatedAt != nil {
+		t := *s.UsageUpdatedAt
+		s.UsageUpdatedAt = &t
+	}
+	if s.ConsumedTo != nil {
+		t := *s.ConsumedTo
+		s.ConsumedTo = &t
+	}
+	s.Charges = slices.Clone(s.Charges)
 	if s.Pending != nil {
 		op := *s.Pending
 		op.Resources = cloneMap(op.Resources)
