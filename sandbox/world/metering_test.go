@@ -20,7 +20,7 @@ func TestPrice(t *testing.T) {
 		{"123.5", 4, 494, "123.5", nil},
 		{"0.05", 10, 1, "0.05", nil},   // 0.5 rounds up
 		{"0.04", 10, 0, "0.04", nil},   // 0.4 rounds down
-		{"0.15", 10, 2, "0.15", nil},   // 1.5 → 2, not banker's 2 by accident:
+		{"0.15", 10, 2, "0.15", nil},   // 1.5 → 2
 		{"0.25", 10, 3, "0.25", nil},   // 2.5 → 3 (banker's rounding would give 2)
 		{"0.1", 3, 0, "0.1", nil},      // 0.3
 		{"0.1", 7, 1, "0.1", nil},      // 0.7
