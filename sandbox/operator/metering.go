@@ -6,7 +6,6 @@ package operator
 
 import (
 	"context"
-	"slices"
 
 	"github.com/apsandbox/apsandbox/sandbox/operator/api"
 	"github.com/apsandbox/apsandbox/sandbox/platform"
@@ -97,6 +96,6 @@ func toConsumptionResult(r platform.ConsumptionResult) api.ConsumptionResult {
 		Refusal:      toRefusal(r.Refusal),
 		From:         r.From,
 		To:           r.To,
-		Charges:      each(slices.Clip(r.Charges), toCharge),
+		Charges:      each(r.Charges, toCharge),
 	}
 }
