@@ -110,6 +110,7 @@ func (e ErrorCode) Valid() bool {
 const (
 	EventCheck                          Event = "check"
 	EventOrderAttributes                Event = "order.attributes"
+	EventOrderAttributesValidation      Event = "order.attributes_validation"
 	EventSubscriptionActivate           Event = "subscription.activate"
 	EventSubscriptionConsumption        Event = "subscription.consumption"
 	EventSubscriptionCreate             Event = "subscription.create"
@@ -133,6 +134,8 @@ func (e Event) Valid() bool {
 	case EventCheck:
 		return true
 	case EventOrderAttributes:
+		return true
+	case EventOrderAttributesValidation:
 		return true
 	case EventSubscriptionActivate:
 		return true
@@ -355,6 +358,33 @@ func (e ProvisioningMode) Valid() bool {
 	case ProvisioningModeAutomatic:
 		return true
 	case ProvisioningModeManual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefusalStage.
+const (
+	RefusalStageAttributesValidation RefusalStage = "attributes_validation"
+	RefusalStageConsumption          RefusalStage = "consumption"
+	RefusalStageOrderAttributes      RefusalStage = "order_attributes"
+	RefusalStageResourceValidation   RefusalStage = "resource_validation"
+	RefusalStageUsage                RefusalStage = "usage"
+)
+
+// Valid indicates whether the value is a known member of the RefusalStage enum.
+func (e RefusalStage) Valid() bool {
+	switch e {
+	case RefusalStageAttributesValidation:
+		return true
+	case RefusalStageConsumption:
+		return true
+	case RefusalStageOrderAttributes:
+		return true
+	case RefusalStageResourceValidation:
+		return true
+	case RefusalStageUsage:
 		return true
 	default:
 		return false
@@ -637,6 +667,25 @@ type ChangeResourcesRequest struct {
 	Resources QuantityMap `json:"resources"`
 }
 
+// Charge defines model for Charge.
+type Charge struct {
+	// Amount units × unit_price in minor units, rounded half away from zero.
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+
+	// ExchangeID The consumption exchange the units came from.
+	ExchangeID int64     `json:"exchange_id"`
+	From       time.Time `json:"from"`
+	Resource   string    `json:"resource"`
+	To         time.Time `json:"to"`
+
+	// UnitPrice In minor units.
+	UnitPrice int64 `json:"unit_price"`
+
+	// Units The consumed units, exactly, as a canonical decimal ("123.5").
+	Units string `json:"units"`
+}
+
 // CheckResult defines model for CheckResult.
 type CheckResult struct {
 	ExchangeID int64  `json:"exchange_id"`
@@ -703,6 +752,29 @@ type ClockEventOutcome string
 
 // ClockEventKind defines model for ClockEventKind.
 type ClockEventKind string
+
+// ConsumptionRequest defines model for ConsumptionRequest.
+type ConsumptionRequest struct {
+	// From Absent means the end of the last pulled period, else the subscription's start date.
+	From *time.Time `json:"from,omitempty"`
+
+	// To Absent means the workspace clock; never after it.
+	To *time.Time `json:"to,omitempty"`
+}
+
+// ConsumptionResult defines model for ConsumptionResult.
+type ConsumptionResult struct {
+	// Charges The charges this pull added; empty on a refusal.
+	Charges     []Charge  `json:"charges"`
+	ExchangeIds []int64   `json:"exchange_ids"`
+	From        time.Time `json:"from"`
+
+	// Refusal A vendor call made before the operation said no, or answered something unusable; nothing was ordered or stored and the subscription is as it was.
+	Refusal      *Refusal     `json:"refusal,omitempty"`
+	Subscription Subscription `json:"subscription"`
+	To           time.Time    `json:"to"`
+	Warnings     []string     `json:"warnings"`
+}
 
 // Contact defines model for Contact.
 type Contact struct {
@@ -880,6 +952,9 @@ type IntegrationSettings struct {
 	// APIPath The vendor's base URL; every event path is appended to it.
 	APIPath string `json:"api_path"`
 
+	// AttributesValidation The installation calls the Attributes Validation URL after order attributes are entered (off by default; seed 003 says Vendor Portal does not support it).
+	AttributesValidation bool `json:"attributes_validation"`
+
 	// BillingNoticeDays Days before the billing day the "Billing day is coming" notice goes out; 0 means 3, -1 none.
 	BillingNoticeDays int64 `json:"billing_notice_days"`
 
@@ -918,6 +993,9 @@ type IntegrationSettingsUpdate struct {
 
 	// APIPath The vendor's base URL; every event path is appended to it.
 	APIPath *string `json:"api_path,omitempty"`
+
+	// AttributesValidation The installation calls the Attributes Validation URL after order attributes are entered (off by default; seed 003 says Vendor Portal does not support it).
+	AttributesValidation *bool `json:"attributes_validation,omitempty"`
 
 	// BillingNoticeDays Days before the billing day the "Billing day is coming" notice goes out; 0 means 3, -1 none.
 	BillingNoticeDays *int64 `json:"billing_notice_days,omitempty"`
@@ -965,8 +1043,11 @@ type OperationKind string
 
 // OperationResult defines model for OperationResult.
 type OperationResult struct {
-	ExchangeIds  []int64      `json:"exchange_ids"`
-	Order        *Order       `json:"order,omitempty"`
+	ExchangeIds []int64 `json:"exchange_ids"`
+	Order       *Order  `json:"order,omitempty"`
+
+	// Refusal A vendor call made before the operation said no, or answered something unusable; nothing was ordered or stored and the subscription is as it was.
+	Refusal      *Refusal     `json:"refusal,omitempty"`
 	Subscription Subscription `json:"subscription"`
 	Warnings     []string     `json:"warnings"`
 }
@@ -997,6 +1078,33 @@ type OrderStatus string
 
 // OrderType defines model for Order.Type.
 type OrderType string
+
+// OrderAttributeDefinition defines model for OrderAttributeDefinition.
+type OrderAttributeDefinition struct {
+	Key      string `json:"key"`
+	Label    string `json:"label"`
+	Required bool   `json:"required"`
+	Type     string `json:"type"`
+
+	// Values The allowed values; empty means any.
+	Values []string `json:"values"`
+}
+
+// OrderAttributesRequest defines model for OrderAttributesRequest.
+type OrderAttributesRequest struct {
+	PlanID   int64 `json:"plan_id"`
+	TenantID int64 `json:"tenant_id"`
+}
+
+// OrderAttributesResult defines model for OrderAttributesResult.
+type OrderAttributesResult struct {
+	ExchangeID int64 `json:"exchange_id"`
+
+	// Message Why there are no definitions when ok is false.
+	Message         string                     `json:"message"`
+	Ok              bool                       `json:"ok"`
+	OrderAttributes []OrderAttributeDefinition `json:"order_attributes"`
+}
 
 // OrderList defines model for OrderList.
 type OrderList struct {
@@ -1088,6 +1196,16 @@ type ProvisioningMode string
 
 // QuantityMap Resource quantities by resource key.
 type QuantityMap map[string]int64
+
+// Refusal A vendor call made before the operation said no, or answered something unusable; nothing was ordered or stored and the subscription is as it was.
+type Refusal struct {
+	// Message The vendor's task.error_message, or what was wrong with its answer.
+	Message string       `json:"message"`
+	Stage   RefusalStage `json:"stage"`
+}
+
+// RefusalStage defines model for Refusal.Stage.
+type RefusalStage string
 
 // RenewRequest defines model for RenewRequest.
 type RenewRequest struct {
@@ -1249,7 +1367,13 @@ type Subscription struct {
 	Attributes      StringMap `json:"attributes"`
 	AutoRenew       bool      `json:"auto_renew"`
 	AutoRenewLocked bool      `json:"auto_renew_locked"`
-	CreatedAt       time.Time `json:"created_at"`
+
+	// Charges Pay-as-you-go charges from consumption pulls, oldest first; absent before the first.
+	Charges *[]Charge `json:"charges,omitempty"`
+
+	// ConsumedTo End of the last pulled consumption period; the next pull starts there.
+	ConsumedTo *time.Time `json:"consumed_to,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
 
 	// ExpirationDate Absent (or null) for endless and non-recurring subscriptions.
 	ExpirationDate *time.Time `json:"expiration_date,omitempty"`
@@ -1279,6 +1403,12 @@ type Subscription struct {
 	TenantID  int64      `json:"tenant_id"`
 	Trial     bool       `json:"trial"`
 	UpdatedAt time.Time  `json:"updated_at"`
+
+	// Usage What is in use per resource key, from the last usage pull; absent before the first.
+	Usage *QuantityMap `json:"usage,omitempty"`
+
+	// UsageUpdatedAt Workspace time of the last usage pull.
+	UsageUpdatedAt *time.Time `json:"usage_updated_at,omitempty"`
 }
 
 // SubscriptionList defines model for SubscriptionList.
@@ -1609,6 +1739,9 @@ type AdvanceClockJSONRequestBody = ClockAdvanceRequest
 // PutIntegrationJSONRequestBody defines body for PutIntegration for application/json ContentType.
 type PutIntegrationJSONRequestBody = IntegrationSettingsUpdate
 
+// GetOrderAttributesJSONRequestBody defines body for GetOrderAttributes for application/json ContentType.
+type GetOrderAttributesJSONRequestBody = OrderAttributesRequest
+
 // CreateReplayJSONRequestBody defines body for CreateReplay for application/json ContentType.
 type CreateReplayJSONRequestBody = ReplayRequest
 
@@ -1620,6 +1753,9 @@ type UpdateSubscriptionJSONRequestBody = SubscriptionPatch
 
 // ChangeResourcesJSONRequestBody defines body for ChangeResources for application/json ContentType.
 type ChangeResourcesJSONRequestBody = ChangeResourcesRequest
+
+// PullConsumptionJSONRequestBody defines body for PullConsumption for application/json ContentType.
+type PullConsumptionJSONRequestBody = ConsumptionRequest
 
 // RenewSubscriptionJSONRequestBody defines body for RenewSubscription for application/json ContentType.
 type RenewSubscriptionJSONRequestBody = RenewRequest
@@ -1848,6 +1984,24 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/workspaces/{ws}/integration/check (the `CheckIntegration` operationId).
 	CheckIntegration(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetOrderAttributesWithBody Ask the vendor which order attributes an order of a plan by a tenant needs (`/order/attributes`).
+	//
+	// A POST because the call is recorded as an exchange. Needs `allow_order_attributes` (else 409).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/order-attributes (the `GetOrderAttributes` operationId).
+	GetOrderAttributesWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetOrderAttributes Ask the vendor which order attributes an order of a plan by a tenant needs (`/order/attributes`).
+	//
+	// A POST because the call is recorded as an exchange. Needs `allow_order_attributes` (else 409).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/order-attributes (the `GetOrderAttributes` operationId).
+	GetOrderAttributes(ctx context.Context, ws Workspace, body GetOrderAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListOrders performs a GET /api/v1/workspaces/{ws}/orders (the `ListOrders` operationId) request.
 	ListOrders(ctx context.Context, ws Workspace, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1924,12 +2078,26 @@ type ClientInterface interface {
 
 	// PlaceOrderWithBody Order a new subscription (a sales order); the platform calls `/subscription/create`.
 	//
+	// With `allow_order_attributes`, the platform first asks the vendor for its order
+	// attributes (`/order/attributes`) and checks `attributes` against them (400 naming
+	// `attributes.<key>`); with `attributes_validation` too, the vendor validates the
+	// values (`/order/attributes_validation`). When one of these calls refuses, nothing
+	// is created and the answer is 200 with `refusal` set and `subscription` the draft
+	// that was not created (id 0).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions (the `PlaceOrder` operationId).
 	PlaceOrderWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PlaceOrder Order a new subscription (a sales order); the platform calls `/subscription/create`.
+	//
+	// With `allow_order_attributes`, the platform first asks the vendor for its order
+	// attributes (`/order/attributes`) and checks `attributes` against them (400 naming
+	// `attributes.<key>`); with `attributes_validation` too, the vendor validates the
+	// values (`/order/attributes_validation`). When one of these calls refuses, nothing
+	// is created and the answer is 200 with `refusal` set and `subscription` the draft
+	// that was not created (id 0).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1971,6 +2139,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/change-resources (the `ChangeResources` operationId).
 	ChangeResources(ctx context.Context, ws Workspace, id ID, body ChangeResourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PullConsumptionWithBody Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
+	//
+	// Needs `allow_consumption_url`, a pay-as-you-go plan and a provisioned, not
+	// deleted subscription (else 409). Each consumed amount is read as an exact
+	// decimal and charged at the plan resource's `unit_price`, rounded half away
+	// from zero to minor units. A vendor refusal or an amount that cannot be charged
+	// (negative, not a number, beyond int64) changes nothing and is the answer's
+	// `refusal` (stage `consumption`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption (the `PullConsumption` operationId).
+	PullConsumptionWithBody(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PullConsumption Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
+	//
+	// Needs `allow_consumption_url`, a pay-as-you-go plan and a provisioned, not
+	// deleted subscription (else 409). Each consumed amount is read as an exact
+	// decimal and charged at the plan resource's `unit_price`, rounded half away
+	// from zero to minor units. A vendor refusal or an amount that cannot be charged
+	// (negative, not a number, beyond int64) changes nothing and is the answer's
+	// `refusal` (stage `consumption`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption (the `PullConsumption` operationId).
+	PullConsumption(ctx context.Context, ws Workspace, id ID, body PullConsumptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteSubscription Delete; the platform calls `/subscription/delete`.
 	//
@@ -2014,6 +2210,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/switch-plan (the `SwitchPlan` operationId).
 	SwitchPlan(ctx context.Context, ws Workspace, id ID, body SwitchPlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PullUsage Pull the resources in use from the vendor (`/subscription/usage`) and store them as `usage`.
+	//
+	// Needs `allow_usage_url` and a provisioned, not deleted subscription (else 409).
+	// A vendor refusal or an unreadable answer (not `{"resources":[{"key","usage"}]}`,
+	// a negative or fractional usage, a key twice) changes nothing and is the answer's
+	// `refusal` (stage `usage`); keys the plan lacks are ignored with a warning.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/usage (the `PullUsage` operationId).
+	PullUsage(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTenants performs a GET /api/v1/workspaces/{ws}/tenants (the `ListTenants` operationId) request.
 	ListTenants(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2464,6 +2670,44 @@ func (c *Client) CheckIntegration(ctx context.Context, ws Workspace, reqEditors 
 	return c.Client.Do(req)
 }
 
+// GetOrderAttributesWithBody Ask the vendor which order attributes an order of a plan by a tenant needs (`/order/attributes`).
+//
+// A POST because the call is recorded as an exchange. Needs `allow_order_attributes` (else 409).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/order-attributes (the `GetOrderAttributes` operationId).
+func (c *Client) GetOrderAttributesWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrderAttributesRequestWithBody(c.Server, ws, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetOrderAttributes Ask the vendor which order attributes an order of a plan by a tenant needs (`/order/attributes`).
+//
+// A POST because the call is recorded as an exchange. Needs `allow_order_attributes` (else 409).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/order-attributes (the `GetOrderAttributes` operationId).
+func (c *Client) GetOrderAttributes(ctx context.Context, ws Workspace, body GetOrderAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetOrderAttributesRequest(c.Server, ws, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListOrders performs a GET /api/v1/workspaces/{ws}/orders (the `ListOrders` operationId) request.
 func (c *Client) ListOrders(ctx context.Context, ws Workspace, params *ListOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListOrdersRequest(c.Server, ws, params)
@@ -2640,6 +2884,13 @@ func (c *Client) ListSubscriptions(ctx context.Context, ws Workspace, params *Li
 
 // PlaceOrderWithBody Order a new subscription (a sales order); the platform calls `/subscription/create`.
 //
+// With `allow_order_attributes`, the platform first asks the vendor for its order
+// attributes (`/order/attributes`) and checks `attributes` against them (400 naming
+// `attributes.<key>`); with `attributes_validation` too, the vendor validates the
+// values (`/order/attributes_validation`). When one of these calls refuses, nothing
+// is created and the answer is 200 with `refusal` set and `subscription` the draft
+// that was not created (id 0).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/workspaces/{ws}/subscriptions (the `PlaceOrder` operationId).
@@ -2656,6 +2907,13 @@ func (c *Client) PlaceOrderWithBody(ctx context.Context, ws Workspace, contentTy
 }
 
 // PlaceOrder Order a new subscription (a sales order); the platform calls `/subscription/create`.
+//
+// With `allow_order_attributes`, the platform first asks the vendor for its order
+// attributes (`/order/attributes`) and checks `attributes` against them (400 naming
+// `attributes.<key>`); with `attributes_validation` too, the vendor validates the
+// values (`/order/attributes_validation`). When one of these calls refuses, nothing
+// is created and the answer is 200 with `refusal` set and `subscription` the draft
+// that was not created (id 0).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2758,6 +3016,54 @@ func (c *Client) ChangeResourcesWithBody(ctx context.Context, ws Workspace, id I
 // Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/change-resources (the `ChangeResources` operationId).
 func (c *Client) ChangeResources(ctx context.Context, ws Workspace, id ID, body ChangeResourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewChangeResourcesRequest(c.Server, ws, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PullConsumptionWithBody Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
+//
+// Needs `allow_consumption_url`, a pay-as-you-go plan and a provisioned, not
+// deleted subscription (else 409). Each consumed amount is read as an exact
+// decimal and charged at the plan resource's `unit_price`, rounded half away
+// from zero to minor units. A vendor refusal or an amount that cannot be charged
+// (negative, not a number, beyond int64) changes nothing and is the answer's
+// `refusal` (stage `consumption`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption (the `PullConsumption` operationId).
+func (c *Client) PullConsumptionWithBody(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPullConsumptionRequestWithBody(c.Server, ws, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PullConsumption Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
+//
+// Needs `allow_consumption_url`, a pay-as-you-go plan and a provisioned, not
+// deleted subscription (else 409). Each consumed amount is read as an exact
+// decimal and charged at the plan resource's `unit_price`, rounded half away
+// from zero to minor units. A vendor refusal or an amount that cannot be charged
+// (negative, not a number, beyond int64) changes nothing and is the answer's
+// `refusal` (stage `consumption`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption (the `PullConsumption` operationId).
+func (c *Client) PullConsumption(ctx context.Context, ws Workspace, id ID, body PullConsumptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPullConsumptionRequest(c.Server, ws, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2871,6 +3177,26 @@ func (c *Client) SwitchPlanWithBody(ctx context.Context, ws Workspace, id ID, co
 // Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/switch-plan (the `SwitchPlan` operationId).
 func (c *Client) SwitchPlan(ctx context.Context, ws Workspace, id ID, body SwitchPlanJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSwitchPlanRequest(c.Server, ws, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PullUsage Pull the resources in use from the vendor (`/subscription/usage`) and store them as `usage`.
+//
+// Needs `allow_usage_url` and a provisioned, not deleted subscription (else 409).
+// A vendor refusal or an unreadable answer (not `{"resources":[{"key","usage"}]}`,
+// a negative or fractional usage, a key twice) changes nothing and is the answer's
+// `refusal` (stage `usage`); keys the plan lacks are ignored with a warning.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/usage (the `PullUsage` operationId).
+func (c *Client) PullUsage(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPullUsageRequest(c.Server, ws, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4192,6 +4518,53 @@ func NewCheckIntegrationRequest(server string, ws Workspace) (*http.Request, err
 	return req, nil
 }
 
+// NewGetOrderAttributesRequest calls the generic GetOrderAttributes builder with application/json body
+func NewGetOrderAttributesRequest(server string, ws Workspace, body GetOrderAttributesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGetOrderAttributesRequestWithBody(server, ws, "application/json", bodyReader)
+}
+
+// NewGetOrderAttributesRequestWithBody constructs an http.Request for the GetOrderAttributes method, with any body, and a specified content type
+func NewGetOrderAttributesRequestWithBody(server string, ws Workspace, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/order-attributes", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListOrdersRequest constructs an http.Request for the ListOrders method
 func NewListOrdersRequest(server string, ws Workspace, params *ListOrdersParams) (*http.Request, error) {
 	var err error
@@ -4847,6 +5220,60 @@ func NewChangeResourcesRequestWithBody(server string, ws Workspace, id ID, conte
 	return req, nil
 }
 
+// NewPullConsumptionRequest calls the generic PullConsumption builder with application/json body
+func NewPullConsumptionRequest(server string, ws Workspace, id ID, body PullConsumptionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPullConsumptionRequestWithBody(server, ws, id, "application/json", bodyReader)
+}
+
+// NewPullConsumptionRequestWithBody constructs an http.Request for the PullConsumption method, with any body, and a specified content type
+func NewPullConsumptionRequestWithBody(server string, ws Workspace, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/subscriptions/%s/consumption", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteSubscriptionRequest constructs an http.Request for the DeleteSubscription method
 func NewDeleteSubscriptionRequest(server string, ws Workspace, id ID) (*http.Request, error) {
 	var err error
@@ -5074,6 +5501,47 @@ func NewSwitchPlanRequestWithBody(server string, ws Workspace, id ID, contentTyp
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPullUsageRequest constructs an http.Request for the PullUsage method
+func NewPullUsageRequest(server string, ws Workspace, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/subscriptions/%s/usage", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -5876,6 +6344,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/workspaces/{ws}/integration/check (the `CheckIntegration` operationId).
 	CheckIntegrationWithResponse(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*CheckIntegrationResponse, error)
 
+	// GetOrderAttributesWithBodyWithResponse Ask the vendor which order attributes an order of a plan by a tenant needs (`/order/attributes`).
+	//
+	// A POST because the call is recorded as an exchange. Needs `allow_order_attributes` (else 409).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/order-attributes (the `GetOrderAttributes` operationId).
+	GetOrderAttributesWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetOrderAttributesResponse, error)
+
+	// GetOrderAttributesWithResponse Ask the vendor which order attributes an order of a plan by a tenant needs (`/order/attributes`).
+	//
+	// A POST because the call is recorded as an exchange. Needs `allow_order_attributes` (else 409).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/order-attributes (the `GetOrderAttributes` operationId).
+	GetOrderAttributesWithResponse(ctx context.Context, ws Workspace, body GetOrderAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*GetOrderAttributesResponse, error)
+
 	// ListOrdersWithResponse performs a GET /api/v1/workspaces/{ws}/orders (the `ListOrders` operationId) request.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5968,12 +6454,26 @@ type ClientWithResponsesInterface interface {
 
 	// PlaceOrderWithBodyWithResponse Order a new subscription (a sales order); the platform calls `/subscription/create`.
 	//
+	// With `allow_order_attributes`, the platform first asks the vendor for its order
+	// attributes (`/order/attributes`) and checks `attributes` against them (400 naming
+	// `attributes.<key>`); with `attributes_validation` too, the vendor validates the
+	// values (`/order/attributes_validation`). When one of these calls refuses, nothing
+	// is created and the answer is 200 with `refusal` set and `subscription` the draft
+	// that was not created (id 0).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions (the `PlaceOrder` operationId).
 	PlaceOrderWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PlaceOrderResponse, error)
 
 	// PlaceOrderWithResponse Order a new subscription (a sales order); the platform calls `/subscription/create`.
+	//
+	// With `allow_order_attributes`, the platform first asks the vendor for its order
+	// attributes (`/order/attributes`) and checks `attributes` against them (400 naming
+	// `attributes.<key>`); with `attributes_validation` too, the vendor validates the
+	// values (`/order/attributes_validation`). When one of these calls refuses, nothing
+	// is created and the answer is 200 with `refusal` set and `subscription` the draft
+	// that was not created (id 0).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6019,6 +6519,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/change-resources (the `ChangeResources` operationId).
 	ChangeResourcesWithResponse(ctx context.Context, ws Workspace, id ID, body ChangeResourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeResourcesResponse, error)
+
+	// PullConsumptionWithBodyWithResponse Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
+	//
+	// Needs `allow_consumption_url`, a pay-as-you-go plan and a provisioned, not
+	// deleted subscription (else 409). Each consumed amount is read as an exact
+	// decimal and charged at the plan resource's `unit_price`, rounded half away
+	// from zero to minor units. A vendor refusal or an amount that cannot be charged
+	// (negative, not a number, beyond int64) changes nothing and is the answer's
+	// `refusal` (stage `consumption`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption (the `PullConsumption` operationId).
+	PullConsumptionWithBodyWithResponse(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PullConsumptionResponse, error)
+
+	// PullConsumptionWithResponse Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
+	//
+	// Needs `allow_consumption_url`, a pay-as-you-go plan and a provisioned, not
+	// deleted subscription (else 409). Each consumed amount is read as an exact
+	// decimal and charged at the plan resource's `unit_price`, rounded half away
+	// from zero to minor units. A vendor refusal or an amount that cannot be charged
+	// (negative, not a number, beyond int64) changes nothing and is the answer's
+	// `refusal` (stage `consumption`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption (the `PullConsumption` operationId).
+	PullConsumptionWithResponse(ctx context.Context, ws Workspace, id ID, body PullConsumptionJSONRequestBody, reqEditors ...RequestEditorFn) (*PullConsumptionResponse, error)
 
 	// DeleteSubscriptionWithResponse Delete; the platform calls `/subscription/delete`.
 	//
@@ -6068,6 +6596,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/switch-plan (the `SwitchPlan` operationId).
 	SwitchPlanWithResponse(ctx context.Context, ws Workspace, id ID, body SwitchPlanJSONRequestBody, reqEditors ...RequestEditorFn) (*SwitchPlanResponse, error)
+
+	// PullUsageWithResponse Pull the resources in use from the vendor (`/subscription/usage`) and store them as `usage`.
+	//
+	// Needs `allow_usage_url` and a provisioned, not deleted subscription (else 409).
+	// A vendor refusal or an unreadable answer (not `{"resources":[{"key","usage"}]}`,
+	// a negative or fractional usage, a key twice) changes nothing and is the answer's
+	// `refusal` (stage `usage`); keys the plan lacks are ignored with a warning.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/usage (the `PullUsage` operationId).
+	PullUsageWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*PullUsageResponse, error)
 
 	// ListTenantsWithResponse performs a GET /api/v1/workspaces/{ws}/tenants (the `ListTenants` operationId) request.
 	//
@@ -7134,6 +7674,75 @@ func (r CheckIntegrationResponse) ContentType() string {
 	return ""
 }
 
+type GetOrderAttributesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OrderAttributesResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetOrderAttributesResponse) GetJSON200() *OrderAttributesResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetOrderAttributesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetOrderAttributesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r GetOrderAttributesResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetOrderAttributesResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetOrderAttributesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetOrderAttributesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetOrderAttributesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetOrderAttributesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListOrdersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -7688,6 +8297,8 @@ func (r ListSubscriptionsResponse) ContentType() string {
 type PlaceOrderResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OperationResult
 	// JSON201 the response for an HTTP 201 `application/json` response
 	JSON201 *OperationResult
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -7698,6 +8309,11 @@ type PlaceOrderResponse struct {
 	JSON409 *Conflict
 	// JSONDefault the response for an HTTP default `application/json` response
 	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PlaceOrderResponse) GetJSON200() *OperationResult {
+	return r.JSON200
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -8017,6 +8633,75 @@ func (r ChangeResourcesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ChangeResourcesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PullConsumptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConsumptionResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PullConsumptionResponse) GetJSON200() *ConsumptionResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PullConsumptionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PullConsumptionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PullConsumptionResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PullConsumptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PullConsumptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PullConsumptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PullConsumptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PullConsumptionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8362,6 +9047,75 @@ func (r SwitchPlanResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r SwitchPlanResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type PullUsageResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OperationResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PullUsageResponse) GetJSON200() *OperationResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PullUsageResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PullUsageResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PullUsageResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PullUsageResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PullUsageResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PullUsageResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PullUsageResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PullUsageResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9556,6 +10310,36 @@ func (c *ClientWithResponses) CheckIntegrationWithResponse(ctx context.Context, 
 	return ParseCheckIntegrationResponse(rsp)
 }
 
+// GetOrderAttributesWithBodyWithResponse Ask the vendor which order attributes an order of a plan by a tenant needs (`/order/attributes`).
+//
+// A POST because the call is recorded as an exchange. Needs `allow_order_attributes` (else 409).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/order-attributes (the `GetOrderAttributes` operationId).
+func (c *ClientWithResponses) GetOrderAttributesWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetOrderAttributesResponse, error) {
+	rsp, err := c.GetOrderAttributesWithBody(ctx, ws, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrderAttributesResponse(rsp)
+}
+
+// GetOrderAttributesWithResponse Ask the vendor which order attributes an order of a plan by a tenant needs (`/order/attributes`).
+//
+// A POST because the call is recorded as an exchange. Needs `allow_order_attributes` (else 409).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/order-attributes (the `GetOrderAttributes` operationId).
+func (c *ClientWithResponses) GetOrderAttributesWithResponse(ctx context.Context, ws Workspace, body GetOrderAttributesJSONRequestBody, reqEditors ...RequestEditorFn) (*GetOrderAttributesResponse, error) {
+	rsp, err := c.GetOrderAttributes(ctx, ws, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetOrderAttributesResponse(rsp)
+}
+
 // ListOrdersWithResponse performs a GET /api/v1/workspaces/{ws}/orders (the `ListOrders` operationId) request.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9708,6 +10492,13 @@ func (c *ClientWithResponses) ListSubscriptionsWithResponse(ctx context.Context,
 
 // PlaceOrderWithBodyWithResponse Order a new subscription (a sales order); the platform calls `/subscription/create`.
 //
+// With `allow_order_attributes`, the platform first asks the vendor for its order
+// attributes (`/order/attributes`) and checks `attributes` against them (400 naming
+// `attributes.<key>`); with `attributes_validation` too, the vendor validates the
+// values (`/order/attributes_validation`). When one of these calls refuses, nothing
+// is created and the answer is 200 with `refusal` set and `subscription` the draft
+// that was not created (id 0).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/workspaces/{ws}/subscriptions (the `PlaceOrder` operationId).
@@ -9720,6 +10511,13 @@ func (c *ClientWithResponses) PlaceOrderWithBodyWithResponse(ctx context.Context
 }
 
 // PlaceOrderWithResponse Order a new subscription (a sales order); the platform calls `/subscription/create`.
+//
+// With `allow_order_attributes`, the platform first asks the vendor for its order
+// attributes (`/order/attributes`) and checks `attributes` against them (400 naming
+// `attributes.<key>`); with `attributes_validation` too, the vendor validates the
+// values (`/order/attributes_validation`). When one of these calls refuses, nothing
+// is created and the answer is 200 with `refusal` set and `subscription` the draft
+// that was not created (id 0).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9806,6 +10604,46 @@ func (c *ClientWithResponses) ChangeResourcesWithResponse(ctx context.Context, w
 		return nil, err
 	}
 	return ParseChangeResourcesResponse(rsp)
+}
+
+// PullConsumptionWithBodyWithResponse Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
+//
+// Needs `allow_consumption_url`, a pay-as-you-go plan and a provisioned, not
+// deleted subscription (else 409). Each consumed amount is read as an exact
+// decimal and charged at the plan resource's `unit_price`, rounded half away
+// from zero to minor units. A vendor refusal or an amount that cannot be charged
+// (negative, not a number, beyond int64) changes nothing and is the answer's
+// `refusal` (stage `consumption`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption (the `PullConsumption` operationId).
+func (c *ClientWithResponses) PullConsumptionWithBodyWithResponse(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PullConsumptionResponse, error) {
+	rsp, err := c.PullConsumptionWithBody(ctx, ws, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePullConsumptionResponse(rsp)
+}
+
+// PullConsumptionWithResponse Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
+//
+// Needs `allow_consumption_url`, a pay-as-you-go plan and a provisioned, not
+// deleted subscription (else 409). Each consumed amount is read as an exact
+// decimal and charged at the plan resource's `unit_price`, rounded half away
+// from zero to minor units. A vendor refusal or an amount that cannot be charged
+// (negative, not a number, beyond int64) changes nothing and is the answer's
+// `refusal` (stage `consumption`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption (the `PullConsumption` operationId).
+func (c *ClientWithResponses) PullConsumptionWithResponse(ctx context.Context, ws Workspace, id ID, body PullConsumptionJSONRequestBody, reqEditors ...RequestEditorFn) (*PullConsumptionResponse, error) {
+	rsp, err := c.PullConsumption(ctx, ws, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePullConsumptionResponse(rsp)
 }
 
 // DeleteSubscriptionWithResponse Delete; the platform calls `/subscription/delete`.
@@ -9897,6 +10735,24 @@ func (c *ClientWithResponses) SwitchPlanWithResponse(ctx context.Context, ws Wor
 		return nil, err
 	}
 	return ParseSwitchPlanResponse(rsp)
+}
+
+// PullUsageWithResponse Pull the resources in use from the vendor (`/subscription/usage`) and store them as `usage`.
+//
+// Needs `allow_usage_url` and a provisioned, not deleted subscription (else 409).
+// A vendor refusal or an unreadable answer (not `{"resources":[{"key","usage"}]}`,
+// a negative or fractional usage, a key twice) changes nothing and is the answer's
+// `refusal` (stage `usage`); keys the plan lacks are ignored with a warning.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/usage (the `PullUsage` operationId).
+func (c *ClientWithResponses) PullUsageWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*PullUsageResponse, error) {
+	rsp, err := c.PullUsage(ctx, ws, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePullUsageResponse(rsp)
 }
 
 // ListTenantsWithResponse performs a GET /api/v1/workspaces/{ws}/tenants (the `ListTenants` operationId) request.
@@ -10858,6 +11714,60 @@ func ParseCheckIntegrationResponse(rsp *http.Response) (*CheckIntegrationRespons
 	return response, nil
 }
 
+// ParseGetOrderAttributesResponse parses an HTTP response from a GetOrderAttributesWithResponse call
+func ParseGetOrderAttributesResponse(rsp *http.Response) (*GetOrderAttributesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetOrderAttributesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OrderAttributesResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListOrdersResponse parses an HTTP response from a ListOrdersWithResponse call
 func ParseListOrdersResponse(rsp *http.Response) (*ListOrdersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -11288,6 +12198,13 @@ func ParsePlaceOrderResponse(rsp *http.Response) (*PlaceOrderResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OperationResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
 		var dest OperationResult
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11499,6 +12416,60 @@ func ParseChangeResourcesResponse(rsp *http.Response) (*ChangeResourcesResponse,
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest OperationResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePullConsumptionResponse parses an HTTP response from a PullConsumptionWithResponse call
+func ParsePullConsumptionResponse(rsp *http.Response) (*PullConsumptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PullConsumptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConsumptionResult
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -11762,6 +12733,60 @@ func ParseSwitchPlanResponse(rsp *http.Response) (*SwitchPlanResponse, error) {
 	}
 
 	response := &SwitchPlanResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OperationResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParsePullUsageResponse parses an HTTP response from a PullUsageWithResponse call
+func ParsePullUsageResponse(rsp *http.Response) (*PullUsageResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PullUsageResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

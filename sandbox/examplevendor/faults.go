@@ -16,6 +16,7 @@ import (
 var endpoints = []string{
 	"check",
 	"order/attributes",
+	"order/attributes_validation",
 	"subscription/activate",
 	"subscription/consumption",
 	"subscription/create",

@@ -336,6 +336,8 @@ func (v *Vendor) route(c *call) reply {
 		return ok(http.StatusOK, map[string]string{"status": "ok"})
 	case "order/attributes":
 		return v.orderAttributes(c)
+	case "order/attributes_validation":
+		return v.validateAttributes(c)
 	case "subscription/create":
 		return v.createSubscription(c)
 	case "subscription/resource_validation":
@@ -401,6 +403,43 @@ func (v *Vendor) orderAttributes(c *call) reply {
 		out[i] = a
 	}
 	return ok(http.StatusOK, map[string]any{"order_attributes": out})
+}
+
+// validateAttributes answers /order/attributes_validation: every
+// required attribute has a value, each value is among the allowed ones
+// when the definition lists them, and nothing undefined is sent. It
+// answers {"valid": bool, "errors": [{key: problem}]}, one error per
+// attribute, in definition order and then key order.
+func (v *Vendor) validateAttributes(c *call) reply {
+	var b struct {
+		Attributes map[string]string `json:"attributes"`
+	}
+	if r, bad := decode(c.body, &b); bad {
+		return r
+	}
+	errs := []map[string]string{}
+	defined := map[string]bool{}
+	for _, a := range v.cfg.OrderAttributes {
+		defined[a.Key] = true
+		val, given := b.Attributes[a.Key]
+		switch {
+		case a.Required && strings.TrimSpace(val) == "":
+			errs = append(errs, map[string]string{a.Key: "is required"})
+		case given && val != "" && len(a.Values) > 0 && !slices.Contains(a.Values, val):
+			errs = append(errs, map[string]string{a.Key: fmt.Sprintf("must be one of %s", strings.Join(a.Values, ", "))})
+		}
+	}
+	keys := make([]string, 0, len(b.Attributes))
+	for k := range b.Attributes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !defined[k] {
+			errs = append(errs, map[string]string{k: "is not an attribute of this service"})
+		}
+	}
+	return ok(http.StatusOK, map[string]any{"valid": len(errs) == 0, "errors": errs})
 }
 
 // decode unmarshals body into dst; on failure it returns a 400 naming the

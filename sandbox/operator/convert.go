@@ -295,6 +295,7 @@ func toSubscription(s world.Subscription) api.Subscription {
 		t := *s.StoppedAt
 		out.StoppedAt = &t
 	}
+	toMetering(&out, s.Metering)
 	if op := s.Pending; op != nil {
 		p := api.Operation{
 			Kind:       api.OperationKind(op.Kind),
@@ -369,6 +370,7 @@ func toOperationResult(r platform.Result) api.OperationResult {
 		o := toOrder(*r.Order)
 		out.Order = &o
 	}
+	out.Refusal = toRefusal(r.Refusal)
 	return out
 }
 
@@ -383,6 +385,7 @@ func toSettings(s vendorapi.Settings) api.IntegrationSettings {
 		AllowUsageURL:           s.AllowUsageURL,
 		AllowConsumptionURL:     s.AllowConsumptionURL,
 		AllowResourceValidation: s.AllowResourceValidation,
+		AttributesValidation:    s.AttributesValidation,
 		Paths:                   stringMap(s.Paths),
 		Headers:                 stringMap(s.Headers),
 		TimeoutMs:               int64(s.TimeoutMS),
@@ -405,6 +408,7 @@ func fromSettingsUpdate(u api.IntegrationSettingsUpdate) vendorapi.Settings {
 		AllowUsageURL:           deref(u.AllowUsageURL),
 		AllowConsumptionURL:     deref(u.AllowConsumptionURL),
 		AllowResourceValidation: deref(u.AllowResourceValidation),
+		AttributesValidation:    deref(u.AttributesValidation),
 		Paths:                   stringsOf(u.Paths),
 		Headers:                 stringsOf(u.Headers),
 		TimeoutMS:               int(deref(u.TimeoutMs)),

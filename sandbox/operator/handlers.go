@@ -286,6 +286,10 @@ func (s *Server) PlaceOrder(ctx context.Context, req api.PlaceOrderRequestObject
 	if err != nil {
 		return nil, err
 	}
+	if r.Refusal != nil {
+		// Nothing was created: the vendor refused the order attributes.
+		return api.PlaceOrder200JSONResponse(toOperationResult(r)), nil
+	}
 	return api.PlaceOrder201JSONResponse(toOperationResult(r)), nil
 }
 

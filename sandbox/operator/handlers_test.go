@@ -49,10 +49,10 @@ func TestEveryOperation(t *testing.T) {
 
 		{"get integration", "GET", ws + "/integration", "", 200, nil},
 		{"put integration", "PUT", ws + "/integration",
-			`{"mode":"manual","notification_email":"ops@vendor.example","api_path":"https://vendor.example/ap","allow_order_attributes":true,"allow_usage_url":true,"allow_consumption_url":true,"allow_resource_validation":true,"paths":{"subscription.renew":"/subscription/update"},"headers":{"X-Token":"t"},"timeout_ms":2500,"subscription_id_as_string":true,"omit_create_query":true}`,
+			`{"mode":"manual","notification_email":"ops@vendor.example","api_path":"https://vendor.example/ap","allow_order_attributes":true,"allow_usage_url":true,"allow_consumption_url":true,"allow_resource_validation":true,"attributes_validation":true,"paths":{"subscription.renew":"/subscription/update"},"headers":{"X-Token":"t"},"timeout_ms":2500,"subscription_id_as_string":true,"omit_create_query":true}`,
 			200, vendorapi.Settings{
 				Mode: "manual", NotificationEmail: "ops@vendor.example", APIPath: "https://vendor.example/ap",
-				AllowOrderAttributes: true, AllowUsageURL: true, AllowConsumptionURL: true, AllowResourceValidation: true,
+				AllowOrderAttributes: true, AllowUsageURL: true, AllowConsumptionURL: true, AllowResourceValidation: true, AttributesValidation: true,
 				Paths: map[string]string{"subscription.renew": "/subscription/update"}, Headers: map[string]string{"X-Token": "t"},
 				TimeoutMS: 2500, SubscriptionIDAsString: true, OmitCreateQuery: true,
 			}},
@@ -121,6 +121,15 @@ func TestEveryOperation(t *testing.T) {
 		{"delete", "POST", ws + "/subscriptions/14/delete", "", 200, int64(14)},
 		{"retry", "POST", ws + "/subscriptions/15/retry", "", 200, int64(15)},
 		{"retry unknown", "POST", ws + "/subscriptions/999/retry", "", 404, nil},
+		{"pull usage", "POST", ws + "/subscriptions/14/usage", "", 200, int64(14)},
+		{"pull consumption", "POST", ws + "/subscriptions/14/consumption", "", 200, platform.ConsumptionRequest{}},
+		{"pull consumption of a period", "POST", ws + "/subscriptions/14/consumption", `{"from":"2025-03-01T09:30:00Z","to":"2025-04-01T00:00:00Z"}`, 200,
+			platform.ConsumptionRequest{From: ptr(time.Date(2025, 3, 1, 9, 30, 0, 0, time.UTC)), To: ptr(time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC))}},
+		{"pull consumption, bad time", "POST", ws + "/subscriptions/14/consumption", `{"from":"yesterday"}`, 400, nil},
+		{"pull consumption of a plan that is not pay-as-you-go", "POST", ws + "/subscriptions/15/consumption", `{}`, 409, nil},
+		{"order attributes", "POST", ws + "/order-attributes", `{"tenant_id":4,"plan_id":8}`, 200, platform.OrderAttributesRequest{TenantID: 4, PlanID: 8}},
+		{"order attributes without a plan", "POST", ws + "/order-attributes", `{"tenant_id":4}`, 400, nil},
+		{"order attributes of an unknown tenant", "POST", ws + "/order-attributes", `{"tenant_id":999,"plan_id":8}`, 400, nil},
 
 		{"get clock", "GET", ws + "/clock", "", 200, nil},
 		{"advance clock by", "POST", ws + "/clock/advance", `{"by":"1mo"}`, 200, platform.AdvanceRequest{By: "1mo"}},

@@ -64,6 +64,9 @@ type Platform interface {
 	Delete(ctx context.Context, ws string, id int64) (platform.Result, error)
 	Retry(ctx context.Context, ws string, id int64) (platform.Result, error)
 	UpdateSubscription(ctx context.Context, ws string, id int64, patch platform.SubscriptionPatch) (world.Subscription, error)
+	PullUsage(ctx context.Context, ws string, id int64) (platform.Result, error)
+	PullConsumption(ctx context.Context, ws string, id int64, req platform.ConsumptionRequest) (platform.ConsumptionResult, error)
+	OrderAttributes(ctx context.Context, ws string, req platform.OrderAttributesRequest) (platform.OrderAttributesResult, error)
 
 	CreateUser(ctx context.Context, ws string, req platform.CreateUserRequest) (platform.UserResult, error)
 	UpdateUser(ctx context.Context, ws string, id int64, patch platform.UserPatch) (platform.UserResult, error)

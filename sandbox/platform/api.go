@@ -87,6 +87,10 @@ type Result struct {
 	Order        *world.Order       `json:"order,omitempty"`
 	ExchangeIDs  []int64            `json:"exchange_ids"`
 	Warnings     []string           `json:"warnings"`
+	// Refusal is set when a vendor call made before the operation (a
+	// validation, see metering.go) refused it: nothing was ordered and
+	// the subscription is as it was.
+	Refusal *Refusal `json:"refusal,omitempty"`
 }
 
 // CheckResult is the outcome of the integration check (seed 003).

@@ -248,6 +248,17 @@ func (ws *workspace) eventsOf(s *world.Subscription, now time.Time, emit func(du
 			add(EventStopPeriodEnd, exp.AddDate(0, 0, term.GracePeriod+term.StopPeriod))
 		}
 	}
+	// Pay-as-you-go: the consumption since the last pull is pulled on
+	// every billing day (the operator guide says "on a regular basis";
+	// the billing day is when charges change status).
+	if plan.BillingType == world.BillingPayAsYouGo && ws.settings.AllowConsumptionURL && term.BillingDay > 0 && s.ExternalID != "" &&
+		(s.Status == world.StatusActive || s.Status == world.StatusGraced) {
+		from := s.StartDate
+		if s.ConsumedTo != nil {
+			from = *s.ConsumedTo
+		}
+		add(EventConsumption, nextBillingDay(term.BillingDay, from))
+	}
 	if lead := ws.settings.NoticeDays(); lead >= 0 && noticeStatus(s) && term.BillingDay > 0 {
 		day := nextBillingDay(term.BillingDay, now)
 		if m, ok := s.ClockMarks[EventBillingNotice]; ok && m.Equal(day) {
@@ -496,6 +507,26 @@ func (p *Platform) fire(ctx context.Context, ws *workspace, e due) (*ClockEvent,
 		ev.Outcome = OutcomeDone
 		ev.Message = p.billingNotice(ws, s, mark)
 		return ev, nil
+	case EventConsumption:
+		// The pull takes the lock itself: it runs as a job.
+		to := e.at
+		name, id := ws.name, s.ID
+		return ev, func(ev *ClockEvent) {
+			res, err := p.PullConsumption(ctx, name, id, ConsumptionRequest{To: &to})
+			if err != nil {
+				ev.Outcome, ev.Message = OutcomeRefused, err.Error()
+				return
+			}
+			switch {
+			case res.Refusal != nil:
+				ev.Outcome, ev.Message = OutcomeFailed, res.Refusal.Message
+			default:
+				ev.Outcome = OutcomeDone
+				ev.Message = fmt.Sprintf("%d charges from %s to %s", len(res.Charges), res.From.Format(time.RFC3339), res.To.Format(time.RFC3339))
+			}
+			ev.ExchangeIDs = res.ExchangeIDs
+			ev.Status = res.Subscription.Status
+		}
 	case EventAutoRenew:
 		req := RenewRequest{}
 		if s.Trial {

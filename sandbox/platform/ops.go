@@ -269,52 +269,77 @@ func refuse(s *world.Subscription, verb string) error {
 // makes of a subscription, or refuses it.
 type check func(w *world.World, s *world.Subscription) (world.Operation, error)
 
-// subscriptionOp begins the operation and flies it.
+// subscriptionOp finds the subscription, runs chk under the lock, starts
+// the operation it returns and flies it. When the vendor must validate
+// the new quantities first (see resourceGate), that call is made and the
+// operation begins only if the vendor allows it.
 func (p *Platform) subscriptionOp(ctx context.Context, name string, id int64, action string, chk check) (Result, error) {
-	f, err := p.begin(name, id, action, chk)
+	ws, err := p.lock(name)
 	if err != nil {
 		return Result{}, err
+	}
+	f, g, err := func() (*flight, *gate, error) {
+		defer ws.mu.Unlock()
+		return p.beginOp(ws, id, action, chk, nil)
+	}()
+	if err != nil {
+		return Result{}, err
+	}
+	if g != nil {
+		return p.flyGated(ctx, g, chk)
 	}
 	return p.fly(ctx, f)
 }
 
-// begin finds the subscription, runs chk under the lock and starts the
-// operation it returns. It is separate from fly so that the clock can
-// start the operations of one instant in a fixed order, which fixes the
-// ids of their orders, and then fly them concurrently.
-func (p *Platform) begin(name string, id int64, action string, chk check) (*flight, error) {
-	ws, err := p.lock(name)
-	if err != nil {
-		return nil, err
+// beginLocked starts, with ws.mu held, an operation the vendor need not
+// validate first: the clock's, which keep the quantities. It is separate
+// from fly so that the clock can start the operations of one instant in
+// a fixed order, which fixes the ids of their orders, and then fly them
+// concurrently.
+func (p *Platform) beginLocked(ws *workspace, id int64, action string, chk check) (*flight, error) {
+	f, g, err := p.beginOp(ws, id, action, chk, nil)
+	if g != nil {
+		return nil, world.Errorf(world.CodeConflict, "the %s of subscription %d needs the vendor's resource validation first, which the clock does not ask for", action, id)
 	}
-	defer ws.mu.Unlock()
-	return p.beginLocked(ws, id, action, chk)
+	return f, err
 }
 
-// beginLocked is begin with ws.mu held.
-func (p *Platform) beginLocked(ws *workspace, id int64, action string, chk check) (*flight, error) {
+// beginOp runs chk on the subscription and starts the operation, with
+// ws.mu held. Without validated, an operation the vendor must validate
+// first answers a gate instead, having changed nothing; with it (the
+// operation the vendor allowed), the operation must still be that one.
+func (p *Platform) beginOp(ws *workspace, id int64, action string, chk check, validated *world.Operation) (*flight, *gate, error) {
 	s, ok := ws.world.Subscription(id)
 	if !ok {
-		return nil, world.NotFound("subscription", id)
+		return nil, nil, world.NotFound("subscription", id)
 	}
 	op, err := chk(ws.world, s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := ws.ready(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if op.PrevStatus == "" {
 		op.PrevStatus = s.Status
 	}
+	switch {
+	case validated == nil:
+		if g, err := p.resourceGate(ws, s, op, action); g != nil || err != nil {
+			return nil, g, err
+		}
+	case !sameOperation(*validated, op):
+		return nil, nil, world.Errorf(world.CodeConflict, "subscription %d changed while the vendor validated the new quantities; nothing was ordered, try again", id)
+	}
 	if op.OrderID == 0 && op.Kind != world.OpStop && op.Kind != world.OpActivate && op.Kind != world.OpDelete {
 		o, err := newOrder(ws.world, s, op, ws.clock)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		op.OrderID = o.ID
 	}
-	return p.start(ws, s, op, action)
+	f, err := p.start(ws, s, op, action)
+	return f, nil, err
 }
 
 // Renew renews a subscription with a renewal order.
@@ -324,7 +349,12 @@ func (p *Platform) Renew(ctx context.Context, name string, id int64, req RenewRe
 	if err != nil {
 		return Result{}, err
 	}
-	res.Warnings = append(res.Warnings, warnings...)
+	// A renewal the vendor validated first was checked twice.
+	for _, w := range warnings {
+		if !slices.Contains(res.Warnings, w) {
+			res.Warnings = append(res.Warnings, w)
+		}
+	}
 	return p.activateRenewed(ctx, name, id, res)
 }
 
@@ -481,65 +511,38 @@ func (p *Platform) Retry(ctx context.Context, name string, id int64) (Result, er
 }
 
 // PlaceOrder orders a new subscription: a sales order whose provisioning
-// calls /subscription/create.
+// calls /subscription/create. With order attributes allowed, the vendor
+// is asked for its attribute definitions (and may validate the values)
+// first; see orderGate.
 func (p *Platform) PlaceOrder(ctx context.Context, name string, req OrderRequest) (Result, error) {
+	pre, err := p.orderGate(ctx, name, req)
+	if err != nil {
+		return Result{}, err
+	}
+	if pre.refusal != nil {
+		return pre.result(), nil
+	}
 	ws, err := p.lock(name)
 	if err != nil {
 		return Result{}, err
 	}
 	f, err := func() (*flight, error) {
 		defer ws.mu.Unlock()
-		w := ws.world
-		tn, ok := w.Tenant(req.TenantID)
-		if !ok {
-			return nil, world.Invalid("tenant_id", "tenant %d not found", req.TenantID)
+		if pre.asked && ws.generation != pre.gen {
+			return nil, world.Errorf(world.CodeConflict, "workspace %q was reset while the vendor was asked about order attributes; nothing was ordered", name)
 		}
-		plan, ok := w.Plan(req.PlanID)
-		if !ok {
-			return nil, world.Invalid("plan_id", "plan %d not found", req.PlanID)
-		}
-		period, err := resolvePeriod(plan, req.PeriodID)
+		draft, err := checkOrder(ws, req)
 		if err != nil {
-			return nil, err
-		}
-		res, err := resolveResources(plan, nil, req.Resources, "resources")
-		if err != nil {
-			return nil, err
-		}
-		attrs, err := cleanAttributes(req.Attributes)
-		if err != nil {
-			return nil, err
-		}
-		subName := strings.TrimSpace(req.Name)
-		if subName == "" {
-			subName = plan.Name
-		}
-		if len(subName) > 255 {
-			return nil, world.Invalid("name", "must be at most 255 bytes")
-		}
-		now := ws.clock
-		s := world.Subscription{
-			ID: w.NewID(), Name: subName, TenantID: tn.ID, ResellerID: tn.ResellerID,
-			PlanID: plan.ID, PeriodID: period.ID, Status: world.StatusOrdered, Trial: period.Trial,
-			StartDate: now, Resources: res, Attributes: map[string]string{}, OrderAttributes: attrs,
-			CreatedAt: now, UpdatedAt: now,
-		}
-		renewable := plan.BillingType != world.BillingNonRecurring && !period.Endless
-		s.AutoRenew = renewable
-		if req.AutoRenew != nil {
-			if *req.AutoRenew && !renewable {
-				return nil, world.Invalid("auto_renew", "plan %d period %d cannot renew, so auto-renew cannot be on", plan.ID, period.ID)
-			}
-			s.AutoRenew = *req.AutoRenew
-		}
-		if err := ws.ready(); err != nil {
 			return nil, err
 		}
 		// Every check passed: from here the world changes.
-		op := world.Operation{Kind: world.OpCreate, PlanID: plan.ID, PeriodID: period.ID, Resources: res, PrevStatus: world.StatusOrdered}
+		w := ws.world
+		s := draft
+		s.ID = w.NewID()
+		op := world.Operation{Kind: world.OpCreate, PlanID: s.PlanID, PeriodID: s.PeriodID, Resources: s.Resources, PrevStatus: world.StatusOrdered}
 		w.Subscriptions = append(w.Subscriptions, s)
 		sp, _ := w.Subscription(s.ID)
-		o, err := newOrder(w, sp, op, now)
+		o, err := newOrder(w, sp, op, ws.clock)
 		if err != nil {
 			return nil, err
 		}
@@ -549,7 +552,65 @@ func (p *Platform) PlaceOrder(ctx context.Context, name string, req OrderRequest
 	if err != nil {
 		return Result{}, err
 	}
-	return p.fly(ctx, f)
+	res, err := p.fly(ctx, f)
+	if err != nil {
+		return Result{}, err
+	}
+	res.ExchangeIDs = append(pre.ids, res.ExchangeIDs...)
+	return res, nil
+}
+
+// checkOrder checks an order against the world and returns the
+// subscription it would create, without an id. Call with ws.mu held; it
+// changes nothing.
+func checkOrder(ws *workspace, req OrderRequest) (world.Subscription, error) {
+	w := ws.world
+	tn, ok := w.Tenant(req.TenantID)
+	if !ok {
+		return world.Subscription{}, world.Invalid("tenant_id", "tenant %d not found", req.TenantID)
+	}
+	plan, ok := w.Plan(req.PlanID)
+	if !ok {
+		return world.Subscription{}, world.Invalid("plan_id", "plan %d not found", req.PlanID)
+	}
+	period, err := resolvePeriod(plan, req.PeriodID)
+	if err != nil {
+		return world.Subscription{}, err
+	}
+	res, err := resolveResources(plan, nil, req.Resources, "resources")
+	if err != nil {
+		return world.Subscription{}, err
+	}
+	attrs, err := cleanAttributes(req.Attributes)
+	if err != nil {
+		return world.Subscription{}, err
+	}
+	subName := strings.TrimSpace(req.Name)
+	if subName == "" {
+		subName = plan.Name
+	}
+	if len(subName) > 255 {
+		return world.Subscription{}, world.Invalid("name", "must be at most 255 bytes")
+	}
+	now := ws.clock
+	s := world.Subscription{
+		Name: subName, TenantID: tn.ID, ResellerID: tn.ResellerID,
+		PlanID: plan.ID, PeriodID: period.ID, Status: world.StatusOrdered, Trial: period.Trial,
+		StartDate: now, Resources: res, Attributes: map[string]string{}, OrderAttributes: attrs,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	renewable := plan.BillingType != world.BillingNonRecurring && !period.Endless
+	s.AutoRenew = renewable
+	if req.AutoRenew != nil {
+		if *req.AutoRenew && !renewable {
+			return world.Subscription{}, world.Invalid("auto_renew", "plan %d period %d cannot renew, so auto-renew cannot be on", plan.ID, period.ID)
+		}
+		s.AutoRenew = *req.AutoRenew
+	}
+	if err := ws.ready(); err != nil {
+		return world.Subscription{}, err
+	}
+	return s, nil
 }
 
 // UpdateSubscription changes a subscription's name and auto-renew option.

@@ -23,6 +23,7 @@ const (
 	EventSubscriptionUsage         Event = "subscription.usage"
 	EventSubscriptionConsumption   Event = "subscription.consumption"
 	EventOrderAttributes           Event = "order.attributes"
+	EventOrderAttributesValidation Event = "order.attributes_validation"
 	EventUserCreate                Event = "user.create"
 	EventUserUpdate                Event = "user.update"
 	EventUserDelete                Event = "user.delete"
@@ -43,6 +44,7 @@ var defaultPaths = map[Event]string{
 	EventSubscriptionUsage:         "/subscription/usage",
 	EventSubscriptionConsumption:   "/subscription/consumption",
 	EventOrderAttributes:           "/order/attributes",
+	EventOrderAttributesValidation: "/order/attributes_validation",
 	EventUserCreate:                "/user/create",
 	EventUserUpdate:                "/user/update",
 	EventUserDelete:                "/user/delete",

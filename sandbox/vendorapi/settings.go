@@ -30,6 +30,10 @@ type Settings struct {
 	AllowUsageURL           bool   `json:"allow_usage_url"`
 	AllowConsumptionURL     bool   `json:"allow_consumption_url"`
 	AllowResourceValidation bool   `json:"allow_resource_validation"`
+	// AttributesValidation says the installation calls the Attributes
+	// Validation URL after the order attributes are entered. Off by
+	// default: seed 003 says Vendor Portal does not support it.
+	AttributesValidation bool `json:"attributes_validation"`
 	// Paths overrides the path of an event, e.g. renewals routed to
 	// /subscription/update (seed 003 says Update covers renewals).
 	Paths map[string]string `json:"paths"`

@@ -54,6 +54,16 @@ func cloneSubscription(s Subscription) Subscription {
 		t := *s.StoppedAt
 		s.StoppedAt = &t
 	}
+	s.Usage = cloneMap(s.Usage)
+	if s.UsageUpdatedAt != nil {
+		t := *s.UsageUpdatedAt
+		s.UsageUpdatedAt = &t
+	}
+	if s.ConsumedTo != nil {
+		t := *s.ConsumedTo
+		s.ConsumedTo = &t
+	}
+	s.Charges = slices.Clone(s.Charges)
 	if s.Pending != nil {
 		op := *s.Pending
 		op.Resources = cloneMap(op.Resources)

@@ -338,6 +338,9 @@ type Subscription struct {
 	ClockMarks map[string]time.Time `json:"clock_marks,omitempty"`
 	CreatedAt  time.Time            `json:"created_at"`
 	UpdatedAt  time.Time            `json:"updated_at"`
+	// Metering is what the platform last pulled from the vendor: usage
+	// statistics and pay-as-you-go charges (see metering.go).
+	Metering
 }
 
 // Operation kinds.

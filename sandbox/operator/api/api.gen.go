@@ -109,6 +109,7 @@ func (e ErrorCode) Valid() bool {
 const (
 	EventCheck                          Event = "check"
 	EventOrderAttributes                Event = "order.attributes"
+	EventOrderAttributesValidation      Event = "order.attributes_validation"
 	EventSubscriptionActivate           Event = "subscription.activate"
 	EventSubscriptionConsumption        Event = "subscription.consumption"
 	EventSubscriptionCreate             Event = "subscription.create"
@@ -132,6 +133,8 @@ func (e Event) Valid() bool {
 	case EventCheck:
 		return true
 	case EventOrderAttributes:
+		return true
+	case EventOrderAttributesValidation:
 		return true
 	case EventSubscriptionActivate:
 		return true
@@ -354,6 +357,33 @@ func (e ProvisioningMode) Valid() bool {
 	case ProvisioningModeAutomatic:
 		return true
 	case ProvisioningModeManual:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RefusalStage.
+const (
+	RefusalStageAttributesValidation RefusalStage = "attributes_validation"
+	RefusalStageConsumption          RefusalStage = "consumption"
+	RefusalStageOrderAttributes      RefusalStage = "order_attributes"
+	RefusalStageResourceValidation   RefusalStage = "resource_validation"
+	RefusalStageUsage                RefusalStage = "usage"
+)
+
+// Valid indicates whether the value is a known member of the RefusalStage enum.
+func (e RefusalStage) Valid() bool {
+	switch e {
+	case RefusalStageAttributesValidation:
+		return true
+	case RefusalStageConsumption:
+		return true
+	case RefusalStageOrderAttributes:
+		return true
+	case RefusalStageResourceValidation:
+		return true
+	case RefusalStageUsage:
 		return true
 	default:
 		return false
@@ -636,6 +666,25 @@ type ChangeResourcesRequest struct {
 	Resources QuantityMap `json:"resources"`
 }
 
+// Charge defines model for Charge.
+type Charge struct {
+	// Amount units × unit_price in minor units, rounded half away from zero.
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+
+	// ExchangeID The consumption exchange the units came from.
+	ExchangeID int64     `json:"exchange_id"`
+	From       time.Time `json:"from"`
+	Resource   string    `json:"resource"`
+	To         time.Time `json:"to"`
+
+	// UnitPrice In minor units.
+	UnitPrice int64 `json:"unit_price"`
+
+	// Units The consumed units, exactly, as a canonical decimal ("123.5").
+	Units string `json:"units"`
+}
+
 // CheckResult defines model for CheckResult.
 type CheckResult struct {
 	ExchangeID int64  `json:"exchange_id"`
@@ -702,6 +751,29 @@ type ClockEventOutcome string
 
 // ClockEventKind defines model for ClockEventKind.
 type ClockEventKind string
+
+// ConsumptionRequest defines model for ConsumptionRequest.
+type ConsumptionRequest struct {
+	// From Absent means the end of the last pulled period, else the subscription's start date.
+	From *time.Time `json:"from,omitempty"`
+
+	// To Absent means the workspace clock; never after it.
+	To *time.Time `json:"to,omitempty"`
+}
+
+// ConsumptionResult defines model for ConsumptionResult.
+type ConsumptionResult struct {
+	// Charges The charges this pull added; empty on a refusal.
+	Charges     []Charge  `json:"charges"`
+	ExchangeIds []int64   `json:"exchange_ids"`
+	From        time.Time `json:"from"`
+
+	// Refusal A vendor call made before the operation said no, or answered something unusable; nothing was ordered or stored and the subscription is as it was.
+	Refusal      *Refusal     `json:"refusal,omitempty"`
+	Subscription Subscription `json:"subscription"`
+	To           time.Time    `json:"to"`
+	Warnings     []string     `json:"warnings"`
+}
 
 // Contact defines model for Contact.
 type Contact struct {
@@ -879,6 +951,9 @@ type IntegrationSettings struct {
 	// APIPath The vendor's base URL; every event path is appended to it.
 	APIPath string `json:"api_path"`
 
+	// AttributesValidation The installation calls the Attributes Validation URL after order attributes are entered (off by default; seed 003 says Vendor Portal does not support it).
+	AttributesValidation bool `json:"attributes_validation"`
+
 	// BillingNoticeDays Days before the billing day the "Billing day is coming" notice goes out; 0 means 3, -1 none.
 	BillingNoticeDays int64 `json:"billing_notice_days"`
 
@@ -917,6 +992,9 @@ type IntegrationSettingsUpdate struct {
 
 	// APIPath The vendor's base URL; every event path is appended to it.
 	APIPath *string `json:"api_path,omitempty"`
+
+	// AttributesValidation The installation calls the Attributes Validation URL after order attributes are entered (off by default; seed 003 says Vendor Portal does not support it).
+	AttributesValidation *bool `json:"attributes_validation,omitempty"`
 
 	// BillingNoticeDays Days before the billing day the "Billing day is coming" notice goes out; 0 means 3, -1 none.
 	BillingNoticeDays *int64 `json:"billing_notice_days,omitempty"`
@@ -964,8 +1042,11 @@ type OperationKind string
 
 // OperationResult defines model for OperationResult.
 type OperationResult struct {
-	ExchangeIds  []int64      `json:"exchange_ids"`
-	Order        *Order       `json:"order,omitempty"`
+	ExchangeIds []int64 `json:"exchange_ids"`
+	Order       *Order  `json:"order,omitempty"`
+
+	// Refusal A vendor call made before the operation said no, or answered something unusable; nothing was ordered or stored and the subscription is as it was.
+	Refusal      *Refusal     `json:"refusal,omitempty"`
 	Subscription Subscription `json:"subscription"`
 	Warnings     []string     `json:"warnings"`
 }
@@ -996,6 +1077,33 @@ type OrderStatus string
 
 // OrderType defines model for Order.Type.
 type OrderType string
+
+// OrderAttributeDefinition defines model for OrderAttributeDefinition.
+type OrderAttributeDefinition struct {
+	Key      string `json:"key"`
+	Label    string `json:"label"`
+	Required bool   `json:"required"`
+	Type     string `json:"type"`
+
+	// Values The allowed values; empty means any.
+	Values []string `json:"values"`
+}
+
+// OrderAttributesRequest defines model for OrderAttributesRequest.
+type OrderAttributesRequest struct {
+	PlanID   int64 `json:"plan_id"`
+	TenantID int64 `json:"tenant_id"`
+}
+
+// OrderAttributesResult defines model for OrderAttributesResult.
+type OrderAttributesResult struct {
+	ExchangeID int64 `json:"exchange_id"`
+
+	// Message Why there are no definitions when ok is false.
+	Message         string                     `json:"message"`
+	Ok              bool                       `json:"ok"`
+	OrderAttributes []OrderAttributeDefinition `json:"order_attributes"`
+}
 
 // OrderList defines model for OrderList.
 type OrderList struct {
@@ -1087,6 +1195,16 @@ type ProvisioningMode string
 
 // QuantityMap Resource quantities by resource key.
 type QuantityMap map[string]int64
+
+// Refusal A vendor call made before the operation said no, or answered something unusable; nothing was ordered or stored and the subscription is as it was.
+type Refusal struct {
+	// Message The vendor's task.error_message, or what was wrong with its answer.
+	Message string       `json:"message"`
+	Stage   RefusalStage `json:"stage"`
+}
+
+// RefusalStage defines model for Refusal.Stage.
+type RefusalStage string
 
 // RenewRequest defines model for RenewRequest.
 type RenewRequest struct {
@@ -1248,7 +1366,13 @@ type Subscription struct {
 	Attributes      StringMap `json:"attributes"`
 	AutoRenew       bool      `json:"auto_renew"`
 	AutoRenewLocked bool      `json:"auto_renew_locked"`
-	CreatedAt       time.Time `json:"created_at"`
+
+	// Charges Pay-as-you-go charges from consumption pulls, oldest first; absent before the first.
+	Charges *[]Charge `json:"charges,omitempty"`
+
+	// ConsumedTo End of the last pulled consumption period; the next pull starts there.
+	ConsumedTo *time.Time `json:"consumed_to,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
 
 	// ExpirationDate Absent (or null) for endless and non-recurring subscriptions.
 	ExpirationDate *time.Time `json:"expiration_date,omitempty"`
@@ -1278,6 +1402,12 @@ type Subscription struct {
 	TenantID  int64      `json:"tenant_id"`
 	Trial     bool       `json:"trial"`
 	UpdatedAt time.Time  `json:"updated_at"`
+
+	// Usage What is in use per resource key, from the last usage pull; absent before the first.
+	Usage *QuantityMap `json:"usage,omitempty"`
+
+	// UsageUpdatedAt Workspace time of the last usage pull.
+	UsageUpdatedAt *time.Time `json:"usage_updated_at,omitempty"`
 }
 
 // SubscriptionList defines model for SubscriptionList.
@@ -1608,6 +1738,9 @@ type AdvanceClockJSONRequestBody = ClockAdvanceRequest
 // PutIntegrationJSONRequestBody defines body for PutIntegration for application/json ContentType.
 type PutIntegrationJSONRequestBody = IntegrationSettingsUpdate
 
+// GetOrderAttributesJSONRequestBody defines body for GetOrderAttributes for application/json ContentType.
+type GetOrderAttributesJSONRequestBody = OrderAttributesRequest
+
 // CreateReplayJSONRequestBody defines body for CreateReplay for application/json ContentType.
 type CreateReplayJSONRequestBody = ReplayRequest
 
@@ -1619,6 +1752,9 @@ type UpdateSubscriptionJSONRequestBody = SubscriptionPatch
 
 // ChangeResourcesJSONRequestBody defines body for ChangeResources for application/json ContentType.
 type ChangeResourcesJSONRequestBody = ChangeResourcesRequest
+
+// PullConsumptionJSONRequestBody defines body for PullConsumption for application/json ContentType.
+type PullConsumptionJSONRequestBody = ConsumptionRequest
 
 // RenewSubscriptionJSONRequestBody defines body for RenewSubscription for application/json ContentType.
 type RenewSubscriptionJSONRequestBody = RenewRequest
@@ -1685,6 +1821,9 @@ type ServerInterface interface {
 	// CheckIntegration Call the vendor's `/check` endpoint, as Vendor Portal's "Start check" does.
 	// (POST /api/v1/workspaces/{ws}/integration/check)
 	CheckIntegration(c *gin.Context, ws Workspace)
+	// GetOrderAttributes Ask the vendor which order attributes an order of a plan by a tenant needs (`/order/attributes`).
+	// (POST /api/v1/workspaces/{ws}/order-attributes)
+	GetOrderAttributes(c *gin.Context, ws Workspace)
 
 	// (GET /api/v1/workspaces/{ws}/orders)
 	ListOrders(c *gin.Context, ws Workspace, params ListOrdersParams)
@@ -1727,6 +1866,9 @@ type ServerInterface interface {
 	// ChangeResources Change resource quantities (a change order); the platform calls `/subscription/update`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/change-resources)
 	ChangeResources(c *gin.Context, ws Workspace, id ID)
+	// PullConsumption Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption)
+	PullConsumption(c *gin.Context, ws Workspace, id ID)
 	// DeleteSubscription Delete; the platform calls `/subscription/delete`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/delete)
 	DeleteSubscription(c *gin.Context, ws Workspace, id ID)
@@ -1742,6 +1884,9 @@ type ServerInterface interface {
 	// SwitchPlan Switch to another plan (a switch-plan order); the platform calls `/subscription/update`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/switch-plan)
 	SwitchPlan(c *gin.Context, ws Workspace, id ID)
+	// PullUsage Pull the resources in use from the vendor (`/subscription/usage`) and store them as `usage`.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/usage)
+	PullUsage(c *gin.Context, ws Workspace, id ID)
 
 	// (GET /api/v1/workspaces/{ws}/tenants)
 	ListTenants(c *gin.Context, ws Workspace)
@@ -2440,6 +2585,31 @@ func (siw *ServerInterfaceWrapper) CheckIntegration(c *gin.Context) {
 	siw.Handler.CheckIntegration(c, ws)
 }
 
+// GetOrderAttributes operation middleware
+func (siw *ServerInterfaceWrapper) GetOrderAttributes(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetOrderAttributes(c, ws)
+}
+
 // ListOrders operation middleware
 func (siw *ServerInterfaceWrapper) ListOrders(c *gin.Context) {
 
@@ -2891,6 +3061,40 @@ func (siw *ServerInterfaceWrapper) ChangeResources(c *gin.Context) {
 	siw.Handler.ChangeResources(c, ws, id)
 }
 
+// PullConsumption operation middleware
+func (siw *ServerInterfaceWrapper) PullConsumption(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.PullConsumption(c, ws, id)
+}
+
 // DeleteSubscription operation middleware
 func (siw *ServerInterfaceWrapper) DeleteSubscription(c *gin.Context) {
 
@@ -3059,6 +3263,40 @@ func (siw *ServerInterfaceWrapper) SwitchPlan(c *gin.Context) {
 	}
 
 	siw.Handler.SwitchPlan(c, ws, id)
+}
+
+// PullUsage operation middleware
+func (siw *ServerInterfaceWrapper) PullUsage(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.PullUsage(c, ws, id)
 }
 
 // ListTenants operation middleware
@@ -3514,6 +3752,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/integration", wrapper.GetIntegration)
 	router.PUT(options.BaseURL+"/api/v1/workspaces/:ws/integration", wrapper.PutIntegration)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/integration/check", wrapper.CheckIntegration)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/order-attributes", wrapper.GetOrderAttributes)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/orders", wrapper.ListOrders)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/orders/:id", wrapper.GetOrder)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/plans", wrapper.ListPlans)
@@ -3528,11 +3767,13 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.PATCH(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id", wrapper.UpdateSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/activate", wrapper.ActivateSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/change-resources", wrapper.ChangeResources)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/consumption", wrapper.PullConsumption)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/delete", wrapper.DeleteSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/renew", wrapper.RenewSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/retry", wrapper.RetrySubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/stop", wrapper.StopSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/switch-plan", wrapper.SwitchPlan)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/usage", wrapper.PullUsage)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/tenants", wrapper.ListTenants)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/tenants/:id", wrapper.GetTenant)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/users", wrapper.ListUsers)
@@ -4585,6 +4826,88 @@ func (response CheckIntegrationdefaultJSONResponse) VisitCheckIntegrationRespons
 	return err
 }
 
+type GetOrderAttributesRequestObject struct {
+	Ws   Workspace `json:"ws"`
+	Body *GetOrderAttributesJSONRequestBody
+}
+
+type GetOrderAttributesResponseObject interface {
+	VisitGetOrderAttributesResponse(w http.ResponseWriter) error
+}
+
+type GetOrderAttributes200JSONResponse OrderAttributesResult
+
+func (response GetOrderAttributes200JSONResponse) VisitGetOrderAttributesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrderAttributes400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetOrderAttributes400JSONResponse) VisitGetOrderAttributesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrderAttributes404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetOrderAttributes404JSONResponse) VisitGetOrderAttributesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrderAttributes409JSONResponse struct{ ConflictJSONResponse }
+
+func (response GetOrderAttributes409JSONResponse) VisitGetOrderAttributesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrderAttributesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetOrderAttributesdefaultJSONResponse) VisitGetOrderAttributesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListOrdersRequestObject struct {
 	Ws     Workspace `json:"ws"`
 	Params ListOrdersParams
@@ -5189,6 +5512,20 @@ type PlaceOrderResponseObject interface {
 	VisitPlaceOrderResponse(w http.ResponseWriter) error
 }
 
+type PlaceOrder200JSONResponse OperationResult
+
+func (response PlaceOrder200JSONResponse) VisitPlaceOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type PlaceOrder201JSONResponse OperationResult
 
 func (response PlaceOrder201JSONResponse) VisitPlaceOrderResponse(w http.ResponseWriter) error {
@@ -5567,6 +5904,89 @@ type ChangeResourcesdefaultJSONResponse struct {
 }
 
 func (response ChangeResourcesdefaultJSONResponse) VisitChangeResourcesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PullConsumptionRequestObject struct {
+	Ws   Workspace `json:"ws"`
+	ID   ID        `json:"id"`
+	Body *PullConsumptionJSONRequestBody
+}
+
+type PullConsumptionResponseObject interface {
+	VisitPullConsumptionResponse(w http.ResponseWriter) error
+}
+
+type PullConsumption200JSONResponse ConsumptionResult
+
+func (response PullConsumption200JSONResponse) VisitPullConsumptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PullConsumption400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PullConsumption400JSONResponse) VisitPullConsumptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PullConsumption404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PullConsumption404JSONResponse) VisitPullConsumptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PullConsumption409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PullConsumption409JSONResponse) VisitPullConsumptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PullConsumptiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response PullConsumptiondefaultJSONResponse) VisitPullConsumptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5979,6 +6399,88 @@ type SwitchPlandefaultJSONResponse struct {
 }
 
 func (response SwitchPlandefaultJSONResponse) VisitSwitchPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PullUsageRequestObject struct {
+	Ws Workspace `json:"ws"`
+	ID ID        `json:"id"`
+}
+
+type PullUsageResponseObject interface {
+	VisitPullUsageResponse(w http.ResponseWriter) error
+}
+
+type PullUsage200JSONResponse struct{ OperationResultJSONResponse }
+
+func (response PullUsage200JSONResponse) VisitPullUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PullUsage400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response PullUsage400JSONResponse) VisitPullUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PullUsage404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response PullUsage404JSONResponse) VisitPullUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PullUsage409JSONResponse struct{ ConflictJSONResponse }
+
+func (response PullUsage409JSONResponse) VisitPullUsageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PullUsagedefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response PullUsagedefaultJSONResponse) VisitPullUsageResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7057,6 +7559,9 @@ type StrictServerInterface interface {
 	// CheckIntegration Call the vendor's `/check` endpoint, as Vendor Portal's "Start check" does.
 	// (POST /api/v1/workspaces/{ws}/integration/check)
 	CheckIntegration(ctx context.Context, request CheckIntegrationRequestObject) (CheckIntegrationResponseObject, error)
+	// GetOrderAttributes Ask the vendor which order attributes an order of a plan by a tenant needs (`/order/attributes`).
+	// (POST /api/v1/workspaces/{ws}/order-attributes)
+	GetOrderAttributes(ctx context.Context, request GetOrderAttributesRequestObject) (GetOrderAttributesResponseObject, error)
 
 	// (GET /api/v1/workspaces/{ws}/orders)
 	ListOrders(ctx context.Context, request ListOrdersRequestObject) (ListOrdersResponseObject, error)
@@ -7099,6 +7604,9 @@ type StrictServerInterface interface {
 	// ChangeResources Change resource quantities (a change order); the platform calls `/subscription/update`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/change-resources)
 	ChangeResources(ctx context.Context, request ChangeResourcesRequestObject) (ChangeResourcesResponseObject, error)
+	// PullConsumption Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption)
+	PullConsumption(ctx context.Context, request PullConsumptionRequestObject) (PullConsumptionResponseObject, error)
 	// DeleteSubscription Delete; the platform calls `/subscription/delete`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/delete)
 	DeleteSubscription(ctx context.Context, request DeleteSubscriptionRequestObject) (DeleteSubscriptionResponseObject, error)
@@ -7114,6 +7622,9 @@ type StrictServerInterface interface {
 	// SwitchPlan Switch to another plan (a switch-plan order); the platform calls `/subscription/update`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/switch-plan)
 	SwitchPlan(ctx context.Context, request SwitchPlanRequestObject) (SwitchPlanResponseObject, error)
+	// PullUsage Pull the resources in use from the vendor (`/subscription/usage`) and store them as `usage`.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/usage)
+	PullUsage(ctx context.Context, request PullUsageRequestObject) (PullUsageResponseObject, error)
 
 	// (GET /api/v1/workspaces/{ws}/tenants)
 	ListTenants(ctx context.Context, request ListTenantsRequestObject) (ListTenantsResponseObject, error)
@@ -7665,6 +8176,50 @@ func (sh *strictHandler) CheckIntegration(ctx *gin.Context, ws Workspace) {
 	}
 }
 
+// GetOrderAttributes operation middleware
+func (sh *strictHandler) GetOrderAttributes(ctx *gin.Context, ws Workspace) {
+	var request GetOrderAttributesRequestObject
+
+	request.Ws = ws
+
+	var body GetOrderAttributesJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrderAttributes(ctx, request.(GetOrderAttributesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrderAttributes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetOrderAttributesResponseObject); ok {
+		if err := validResponse.VisitGetOrderAttributesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListOrders operation middleware
 func (sh *strictHandler) ListOrders(ctx *gin.Context, ws Workspace, params ListOrdersParams) {
 	var request ListOrdersRequestObject
@@ -8110,6 +8665,54 @@ func (sh *strictHandler) ChangeResources(ctx *gin.Context, ws Workspace, id ID) 
 	}
 }
 
+// PullConsumption operation middleware
+func (sh *strictHandler) PullConsumption(ctx *gin.Context, ws Workspace, id ID) {
+	var request PullConsumptionRequestObject
+
+	request.Ws = ws
+	request.ID = id
+
+	var body PullConsumptionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PullConsumption(ctx, request.(PullConsumptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PullConsumption")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(PullConsumptionResponseObject); ok {
+		if err := validResponse.VisitPullConsumptionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteSubscription operation middleware
 func (sh *strictHandler) DeleteSubscription(ctx *gin.Context, ws Workspace, id ID) {
 	var request DeleteSubscriptionRequestObject
@@ -8277,6 +8880,33 @@ func (sh *strictHandler) SwitchPlan(ctx *gin.Context, ws Workspace, id ID) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(SwitchPlanResponseObject); ok {
 		if err := validResponse.VisitSwitchPlanResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PullUsage operation middleware
+func (sh *strictHandler) PullUsage(ctx *gin.Context, ws Workspace, id ID) {
+	var request PullUsageRequestObject
+
+	request.Ws = ws
+	request.ID = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PullUsage(ctx, request.(PullUsageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PullUsage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(PullUsageResponseObject); ok {
+		if err := validResponse.VisitPullUsageResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
