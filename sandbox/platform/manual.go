@@ -323,10 +323,10 @@ func operationMail(ws *workspace, s *world.Subscription, op world.Operation) wor
 	if rs, ok := w.Reseller(s.ResellerID); ok {
 		fmt.Fprintf(&b, "Reseller: %s (%d)\n", rs.Name, rs.ID)
 	}
-	planName := fmt.Sprint(op.PlanID)
+	planName := fmt.Sprintf("plan %d", op.PlanID)
 	if plan, ok := w.Plan(op.PlanID); ok {
-		planName = fmt.Sprintf("%s (SKU %s)", plan.Name, plan.SKU)
-		fmt.Fprintf(&b, "Plan: %s\n", planName)
+		planName = plan.Name
+		fmt.Fprintf(&b, "Plan: %s (SKU %s)\n", plan.Name, plan.SKU)
 		if pd, ok := plan.Period(op.PeriodID); ok {
 			fmt.Fprintf(&b, "Period: %d %s%s\n", pd.Value, pd.Type, map[bool]string{true: " (trial)"}[pd.Trial])
 		}
@@ -358,12 +358,22 @@ func operationMail(ws *workspace, s *world.Subscription, op world.Operation) wor
 	}
 }
 
+// userDone says what happened to a user, per user event.
+var userDone = map[vendorapi.Event]string{
+	vendorapi.EventUserCreate:        "was created",
+	vendorapi.EventUserUpdate:        "was updated",
+	vendorapi.EventUserDelete:        "was deleted",
+	vendorapi.EventUserActivate:      "was activated",
+	vendorapi.EventUserDeactivate:    "was deactivated",
+	vendorapi.EventUserPasswordReset: "had the password reset",
+}
+
 // userMail tells the vendor about a user operation the platform applied
 // in manual mode. Passwords are never mailed.
 func userMail(ws *workspace, u *world.User, event vendorapi.Event) world.Mail {
 	what := strings.TrimPrefix(string(event), "user.")
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s is in manual provisioning mode. A user of your service changed: %s.\n\n", ws.world.Product.Name, strings.ReplaceAll(what, "_", " "))
+	fmt.Fprintf(&b, "%s is in manual provisioning mode. A user of your service %s; update your service if it keeps users.\n\n", ws.world.Product.Name, userDone[event])
 	fmt.Fprintf(&b, "User: %d %s %s <%s>\n", u.ID, u.FirstName, u.LastName, u.Email)
 	fmt.Fprintf(&b, "Role: %s\nStatus: %s\n", u.Role, u.Status)
 	if u.VendorID != "" {
@@ -373,7 +383,7 @@ func userMail(ws *workspace, u *world.User, event vendorapi.Event) world.Mail {
 		fmt.Fprintf(&b, "Customer: %s (tenant %d)\n", tn.CompanyName, tn.ID)
 	}
 	return world.Mail{
-		Subject:   fmt.Sprintf("User %s: %s (user %d)", strings.ReplaceAll(what, "_", " "), u.Email, u.ID),
+		Subject:   fmt.Sprintf("User %s %s (user %d)", u.Email, userDone[event], u.ID),
 		Body:      b.String(),
 		Operation: "user_" + what,
 		UserID:    u.ID,
