@@ -378,7 +378,7 @@ func TestClockRenewalRefusedThenGraced(t *testing.T) {
 func TestClockSlowVendor(t *testing.T) {
 	e := newEnv(t, 1)
 	ids := e.orderMonthly(6)
-	e.setIntegration(map[string]any{"timeout_ms": 300, "dispatch_concurrency": 2, "billing_notice_days": -1})
+	e.integrate(map[string]any{"timeout_ms": 300, "dispatch_concurrency": 2, "billing_notice_days": -1})
 	e.vendor.SetFault(examplevendor.Fault{Endpoint: "subscription/renew", Delay: 2 * time.Second})
 
 	done := make(chan advanceResult)
@@ -443,7 +443,7 @@ func TestClockDispatchBound(t *testing.T) {
 		})
 	})
 	ids := e.orderMonthly(6)
-	e.setIntegration(map[string]any{"dispatch_concurrency": 2, "billing_notice_days": -1})
+	e.integrate(map[string]any{"dispatch_concurrency": 2, "billing_notice_days": -1})
 	// Slow enough that calls overlap, well within the timeout.
 	e.vendor.SetFault(examplevendor.Fault{Endpoint: "subscription/renew", Delay: 100 * time.Millisecond})
 	r := e.advance(map[string]any{"to": epoch.AddDate(0, 1, -1).Format(time.RFC3339)})
@@ -468,24 +468,11 @@ func (e *env) orderMonthly(n int) []int64 {
 	return ids
 }
 
-// setIntegration changes some integration settings, keeping the rest.
-func (e *env) setIntegration(change map[string]any) {
-	e.t.Helper()
-	var set map[string]any
-	e.do("GET", e.ws("/integration"), nil, &set)
-	for k, v := range change {
-		set[k] = v
-	}
-	if code := e.do("PUT", e.ws("/integration"), set, nil); code != 200 {
-		e.t.Fatalf("put integration %v: %d", change, code)
-	}
-}
-
 // TestClockRateLimit: dispatch_rate spaces the starts of time-driven calls.
 func TestClockRateLimit(t *testing.T) {
 	e := newEnv(t, 1)
 	e.orderMonthly(5)
-	e.setIntegration(map[string]any{"dispatch_rate": 10, "billing_notice_days": -1})
+	e.integrate(map[string]any{"dispatch_rate": 10, "billing_notice_days": -1})
 	e.advance(map[string]any{"to": epoch.AddDate(0, 1, -1).Format(time.RFC3339)})
 	var starts []time.Time
 	for _, x := range e.allExchanges() {
@@ -529,5 +516,215 @@ func TestClockNext(t *testing.T) {
 	}
 	if c := e.clock(); c.Next == nil || !c.Next.At.After(next.At) && c.Next.SubscriptionID == next.SubscriptionID && c.Next.Kind == next.Kind {
 		t.Errorf("the fired event is still next: %+v", c.Next)
+	}
+}
+
+// managedPlan is a monthly plan whose service term stops and deletes only
+// with a manager's approval, with that term.
+func (e *env) managedPlan() (termPlan, serviceTerm) {
+	e.t.Helper()
+	terms, plans := e.termsAndPlans()
+	for _, q := range plans {
+		if t := terms[q.ServiceTermID]; recurringMonthly(q.plan) && t.StopType == "manual" && t.DeleteType == "manual" {
+			return q, t
+		}
+	}
+	e.t.Fatal("seed 1 has no monthly plan on a manual service term")
+	return termPlan{}, serviceTerm{}
+}
+
+// TestClockWaitsForApproval: on a service term that stops and deletes by
+// manual approval, the end of grace parks the stop (no call) until a
+// manager approves; the end of the stop period parks the deletion, and a
+// decline puts the subscription back without the clock asking again.
+func TestClockWaitsForApproval(t *testing.T) {
+	e := newEnv(t, 1)
+	p, term := e.managedPlan()
+	id := e.order(map[string]any{"tenant_id": e.firstTenant(), "plan_id": p.ID, "auto_renew": false}).Subscription.ID
+	calls := func() int { return len(e.exchanges(fmt.Sprintf("?subscription_id=%d", id))) }
+	before := calls()
+	graceEnd := epoch.AddDate(0, 1, term.GracePeriod)
+
+	r := e.advance(map[string]any{"to": graceEnd.Format(time.RFC3339)})
+	ev := findEvent(r.Events, id, "grace_end")
+	if ev == nil || ev.Outcome != "waiting" || ev.Status != "waiting_for_manual_approve" || len(ev.ExchangeIDs) != 0 {
+		t.Fatalf("grace end on a manual term: %+v", ev)
+	}
+	if n := calls(); n != before {
+		t.Errorf("the parked stop called the vendor %d times", n-before)
+	}
+	if s := e.pending(id); s.Pending == nil || s.Pending.Kind != "stop" || s.Pending.PrevStatus != "graced" {
+		t.Errorf("pending: %+v", s.Pending)
+	}
+	r2 := e.manualOp(fmt.Sprintf("/subscriptions/%d/approve", id), nil, 200)
+	if r2.Subscription.Status != "stopped" || len(r2.ExchangeIDs) != 1 {
+		t.Fatalf("approve: %+v", r2)
+	}
+
+	deleteDue := graceEnd.AddDate(0, 0, term.StopPeriod)
+	r = e.advance(map[string]any{"to": deleteDue.Format(time.RFC3339)})
+	if ev := findEvent(r.Events, id, "stop_period_end"); ev == nil || ev.Outcome != "waiting" {
+		t.Fatalf("stop period end on a manual term: %+v", ev)
+	}
+	if r := e.manualOp(fmt.Sprintf("/subscriptions/%d/decline", id), nil, 200); r.Subscription.Status != "stopped" {
+		t.Fatalf("decline: %+v", r.Subscription)
+	}
+	r = e.advance(map[string]any{"by": "2mo"})
+	if ev := findEvent(r.Events, id, "stop_period_end"); ev != nil {
+		t.Errorf("the declined deletion was asked again: %+v", ev)
+	}
+	if s := e.sub(id); s.Status != "stopped" {
+		t.Errorf("after the decline and two months: %s", s.Status)
+	}
+}
+
+// TestClockBillingNotices: "Billing day is coming" goes to the customer
+// only for active, graced and waiting-to-stop subscriptions (CR-840),
+// once per billing day, billing_notice_days before it.
+func TestClockBillingNotices(t *testing.T) {
+	e := newEnv(t, 1)
+	p, term := e.managedPlan()
+	tenant := e.firstTenant()
+	order := func() int64 {
+		return e.order(map[string]any{"tenant_id": tenant, "plan_id": p.ID}).Subscription.ID
+	}
+	active, waitStop, waitDelete, stopped := order(), order(), order(), order()
+	e.manualOp(fmt.Sprintf("/subscriptions/%d/stop", waitStop), nil, 200)
+	e.manualOp(fmt.Sprintf("/subscriptions/%d/delete", waitDelete), nil, 200)
+	e.manualOp(fmt.Sprintf("/subscriptions/%d/stop", stopped), nil, 200)
+	e.manualOp(fmt.Sprintf("/subscriptions/%d/approve", stopped), nil, 200)
+	for id, want := range map[int64]string{active: "active", waitStop: "waiting_for_manual_approve", waitDelete: "waiting_for_manual_approve", stopped: "stopped"} {
+		if got := e.sub(id).Status; got != want {
+			t.Fatalf("subscription %d: %s, want %s", id, got, want)
+		}
+	}
+	var contact struct {
+		Contact struct {
+			Email string `json:"email"`
+		} `json:"contact"`
+	}
+	e.do("GET", e.ws(fmt.Sprintf("/tenants/%d", tenant)), nil, &contact)
+
+	day := time.Date(2026, time.January, term.BillingDay, 0, 0, 0, 0, time.UTC)
+	notice := day.AddDate(0, 0, -3)
+	// Just before the notice: none yet.
+	e.advance(map[string]any{"to": notice.Add(-time.Minute).Format(time.RFC3339)})
+	if n := len(e.outbox("?operation=billing_notice&subscription_id=" + fmt.Sprint(active)).Items); n != 0 {
+		t.Fatalf("%d notices before their time", n)
+	}
+	e.advance(map[string]any{"to": day.Add(time.Hour).Format(time.RFC3339)})
+	for id, want := range map[int64]int{active: 1, waitStop: 1, waitDelete: 0, stopped: 0} {
+		l := e.outbox(fmt.Sprintf("?operation=billing_notice&subscription_id=%d", id))
+		if len(l.Items) != want {
+			t.Errorf("subscription %d: %d notices, want %d", id, len(l.Items), want)
+			continue
+		}
+		if want == 0 {
+			continue
+		}
+		m := l.Items[0]
+		if m.Subject != "Billing day is coming" || m.To != contact.Contact.Email || !m.CreatedAt.Equal(notice) ||
+			!strings.Contains(m.Body, day.Format("2 January 2006")) {
+			t.Errorf("notice %+v (want to %s at %s)", m, contact.Contact.Email, notice)
+		}
+	}
+	// The next month brings the next notice for the active one.
+	e.advance(map[string]any{"by": "1mo"})
+	if l := e.outbox(fmt.Sprintf("?operation=billing_notice&subscription_id=%d", active)); len(l.Items) != 2 || !l.Items[1].CreatedAt.Equal(notice.AddDate(0, 1, 0)) {
+		t.Errorf("after a month: %+v", l.Items)
+	}
+}
+
+// TestClockPullsConsumption: on each billing day the clock pulls a
+// pay-as-you-go subscription's consumption from the example vendor and
+// prices it exactly; the next pull starts where the last ended.
+func TestClockPullsConsumption(t *testing.T) {
+	e := newEnv(t, 1)
+	terms, plans := e.termsAndPlans()
+	var p termPlan
+	for _, q := range plans {
+		if q.BillingType == "pay_as_you_go" {
+			p = q
+			break
+		}
+	}
+	var prices struct {
+		Resources []struct {
+			Key       string `json:"key"`
+			UnitPrice int64  `json:"unit_price"`
+		} `json:"resources"`
+	}
+	e.do("GET", e.ws(fmt.Sprintf("/plans/%d", p.ID)), nil, &prices)
+	e.integrate(map[string]any{"allow_consumption_url": true, "billing_notice_days": -1})
+	s := e.order(map[string]any{"tenant_id": e.firstTenant(), "plan_id": p.ID}).Subscription
+	day := time.Date(2026, time.January, terms[p.ServiceTermID].BillingDay, 0, 0, 0, 0, time.UTC)
+	if !day.After(epoch) {
+		day = day.AddDate(0, 1, 0)
+	}
+	r := e.advance(map[string]any{"to": day.Format(time.RFC3339)})
+	ev := findEvent(r.Events, s.ID, "consumption")
+	if ev == nil || ev.Outcome != "done" || len(ev.ExchangeIDs) != 1 || !ev.At.Equal(day) {
+		t.Fatalf("consumption event: %+v", ev)
+	}
+	var got meteredSub
+	e.do("GET", e.ws(fmt.Sprintf("/subscriptions/%d", s.ID)), nil, &got)
+	// The example vendor consumes each ordered unit once per started day.
+	days := int64((day.Sub(epoch) + 24*time.Hour - 1) / (24 * time.Hour))
+	if len(got.Charges) != len(prices.Resources) {
+		t.Fatalf("charges %+v for %d resources", got.Charges, len(prices.Resources))
+	}
+	for i, rp := range prices.Resources {
+		c := got.Charges[i]
+		units := s.Resources[rp.Key] * days
+		if c.Resource != rp.Key || c.Units != fmt.Sprint(units) || c.Amount != units*rp.UnitPrice ||
+			!c.From.Equal(epoch) || !c.To.Equal(day) || c.ExchangeID != ev.ExchangeIDs[0] {
+			t.Errorf("charge %d: %+v, want %s × %d units × %d", i, c, rp.Key, units, rp.UnitPrice)
+		}
+	}
+	r = e.advance(map[string]any{"to": day.AddDate(0, 1, 0).Format(time.RFC3339)})
+	if ev := findEvent(r.Events, s.ID, "consumption"); ev == nil || ev.Outcome != "done" {
+		t.Fatalf("second billing day: %+v", ev)
+	}
+	e.do("GET", e.ws(fmt.Sprintf("/subscriptions/%d", s.ID)), nil, &got)
+	if last := got.Charges[len(got.Charges)-1]; !last.From.Equal(day) || !last.To.Equal(day.AddDate(0, 1, 0)) {
+		t.Errorf("the second pull covers %s to %s", last.From, last.To)
+	}
+}
+
+// TestClockManualMode: in manual provisioning mode the clock's renewals
+// are e-mails that wait for the operator, like any other operation.
+func TestClockManualMode(t *testing.T) {
+	e := newEnv(t, 1)
+	ids := e.orderMonthly(1)
+	e.setMode("manual", "ops@vendor.example")
+	before := len(e.vendor.Requests())
+	r := e.advance(map[string]any{"to": epoch.AddDate(0, 1, -1).Format(time.RFC3339)})
+	ev := findEvent(r.Events, ids[0], "auto_renew")
+	if ev == nil || ev.Outcome != "waiting" || ev.Status != "renewing" || len(ev.ExchangeIDs) != 0 {
+		t.Fatalf("auto-renew in manual mode: %+v", ev)
+	}
+	if n := len(e.vendor.Requests()); n != before {
+		t.Errorf("manual mode: the clock called the vendor %d times", n-before)
+	}
+	if l := e.outbox(fmt.Sprintf("?operation=renew&subscription_id=%d", ids[0])); len(l.Items) != 1 || l.Items[0].To != "ops@vendor.example" {
+		t.Errorf("renewal mail: %+v", l.Items)
+	}
+	if r := e.manualOp(fmt.Sprintf("/subscriptions/%d/complete", ids[0]), nil, 200); r.Subscription.Status != "active" {
+		t.Errorf("complete the renewal: %+v", r.Subscription)
+	}
+	// Requests that are nothing but a vendor call have nothing to do.
+	e.integrate(map[string]any{"allow_usage_url": true, "allow_order_attributes": true})
+	for _, path := range []string{fmt.Sprintf("/subscriptions/%d/usage", ids[0]), "/order-attributes"} {
+		var ae apiError
+		body := map[string]any{"tenant_id": e.firstTenant(), "plan_id": e.findPlan(recurringMonthly).ID}
+		if path != "/order-attributes" {
+			body = nil
+		}
+		if code := e.do("POST", e.ws(path), body, &ae); code != http.StatusConflict || !strings.Contains(ae.Error.Message, "manual provisioning mode") {
+			t.Errorf("POST %s in manual mode: %d %+v", path, code, ae.Error)
+		}
+	}
+	if n := len(e.vendor.Requests()); n != before {
+		t.Errorf("manual mode: %d calls to the vendor", n-before)
 	}
 }

@@ -50,6 +50,9 @@ type Config struct {
 	// ControlToken, when set, lets callers that send it as a bearer token
 	// read exchanges unredacted (?raw=true). Without it nobody can.
 	ControlToken string
+	// OutboxCap is how many e-mails each workspace's outbox keeps, the
+	// newest; 0 means platform.DefaultOutboxCap (10,000).
+	OutboxCap int
 }
 
 // DefaultConfig is what `apsandbox serve` runs with when nothing is set.
@@ -85,6 +88,7 @@ func New(cfg Config) (*Server, error) {
 		HTTPClient: cfg.HTTPClient,
 		Version:    Version,
 		Logger:     cfg.Logger,
+		OutboxCap:  cfg.OutboxCap,
 	}, store)
 	if err != nil {
 		store.Close()

@@ -753,6 +753,15 @@ type ClockEventOutcome string
 // ClockEventKind defines model for ClockEventKind.
 type ClockEventKind string
 
+// CompleteRequest defines model for CompleteRequest.
+type CompleteRequest struct {
+	// Attributes Subscription attributes the vendor set; only when completing a create.
+	Attributes *StringMap `json:"attributes,omitempty"`
+
+	// ExternalID The vendor's id of the subscription; required when completing a create, refused otherwise.
+	ExternalID *string `json:"external_id,omitempty"`
+}
+
 // ConsumptionRequest defines model for ConsumptionRequest.
 type ConsumptionRequest struct {
 	// From Absent means the end of the last pulled period, else the subscription's start date.
@@ -914,6 +923,12 @@ type ExchangeResponse struct {
 	Status  int64     `json:"status"`
 }
 
+// FailRequest defines model for FailRequest.
+type FailRequest struct {
+	// Message Why the vendor could not do it; becomes `last_error`.
+	Message string `json:"message"`
+}
+
 // HAR An HTTP Archive 1.2 document.
 type HAR struct {
 	Log struct {
@@ -968,7 +983,7 @@ type IntegrationSettings struct {
 	Headers StringMap        `json:"headers"`
 	Mode    ProvisioningMode `json:"mode"`
 
-	// NotificationEmail Receives the manual-mode e-mails.
+	// NotificationEmail Receives the manual-mode e-mails (the outbox); required when `mode` is `manual`.
 	NotificationEmail string `json:"notification_email"`
 
 	// OmitCreateQuery Drop ap_guid/reseller_id from /subscription/create.
@@ -1010,7 +1025,7 @@ type IntegrationSettingsUpdate struct {
 	Headers *StringMap        `json:"headers,omitempty"`
 	Mode    *ProvisioningMode `json:"mode,omitempty"`
 
-	// NotificationEmail Receives the manual-mode e-mails.
+	// NotificationEmail Receives the manual-mode e-mails (the outbox); required when `mode` is `manual`.
 	NotificationEmail *string `json:"notification_email,omitempty"`
 
 	// OmitCreateQuery Drop ap_guid/reseller_id from /subscription/create.
@@ -1026,9 +1041,36 @@ type IntegrationSettingsUpdate struct {
 	TimeoutMs *int64 `json:"timeout_ms,omitempty"`
 }
 
+// Mail defines model for Mail.
+type Mail struct {
+	Body string `json:"body"`
+
+	// CreatedAt The workspace clock when it was sent.
+	CreatedAt time.Time `json:"created_at"`
+	ID        int64     `json:"id"`
+
+	// Operation What the e-mail is about; a subscription operation kind or `user_…`.
+	Operation      string `json:"operation"`
+	Subject        string `json:"subject"`
+	SubscriptionID *int64 `json:"subscription_id,omitempty"`
+	To             string `json:"to"`
+	UserID         *int64 `json:"user_id,omitempty"`
+}
+
+// MailList defines model for MailList.
+type MailList struct {
+	Items []Mail `json:"items"`
+
+	// NextCursor The `after_id` of the next page; empty when this page is the last.
+	NextCursor string `json:"next_cursor"`
+}
+
 // Operation The operation a failed status came from, sent again by retry.
 type Operation struct {
-	Kind       OperationKind      `json:"kind"`
+	Kind OperationKind `json:"kind"`
+
+	// Manual The vendor was told by e-mail (manual provisioning mode); complete or fail the operation.
+	Manual     *bool              `json:"manual,omitempty"`
 	OrderID    *int64             `json:"order_id,omitempty"`
 	PeriodID   *int64             `json:"period_id,omitempty"`
 	PlanID     *int64             `json:"plan_id,omitempty"`
@@ -1723,6 +1765,18 @@ type ListOrdersParams struct {
 	SubscriptionID *int64 `form:"subscription_id,omitempty" json:"subscription_id,omitempty"`
 }
 
+// ListOutboxParams defines parameters for ListOutbox.
+type ListOutboxParams struct {
+	// Operation Only e-mails about this operation (`create`, `renew`, `stop`, `user_create`…).
+	Operation      *string `form:"operation,omitempty" json:"operation,omitempty"`
+	SubscriptionID *int64  `form:"subscription_id,omitempty" json:"subscription_id,omitempty"`
+	UserID         *int64  `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// AfterID Only e-mails with a larger id (the `next_cursor` of the previous page).
+	AfterID *int64 `form:"after_id,omitempty" json:"after_id,omitempty"`
+	Limit   *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // ListSubscriptionsParams defines parameters for ListSubscriptions.
 type ListSubscriptionsParams struct {
 	TenantID *int64              `form:"tenant_id,omitempty" json:"tenant_id,omitempty"`
@@ -1754,8 +1808,14 @@ type UpdateSubscriptionJSONRequestBody = SubscriptionPatch
 // ChangeResourcesJSONRequestBody defines body for ChangeResources for application/json ContentType.
 type ChangeResourcesJSONRequestBody = ChangeResourcesRequest
 
+// CompleteSubscriptionJSONRequestBody defines body for CompleteSubscription for application/json ContentType.
+type CompleteSubscriptionJSONRequestBody = CompleteRequest
+
 // PullConsumptionJSONRequestBody defines body for PullConsumption for application/json ContentType.
 type PullConsumptionJSONRequestBody = ConsumptionRequest
+
+// FailSubscriptionJSONRequestBody defines body for FailSubscription for application/json ContentType.
+type FailSubscriptionJSONRequestBody = FailRequest
 
 // RenewSubscriptionJSONRequestBody defines body for RenewSubscription for application/json ContentType.
 type RenewSubscriptionJSONRequestBody = RenewRequest
@@ -2008,6 +2068,17 @@ type ClientInterface interface {
 	// GetOrder performs a GET /api/v1/workspaces/{ws}/orders/{id} (the `GetOrder` operationId) request.
 	GetOrder(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListOutbox The e-mails the platform sent, oldest first, paged forward with `after_id`.
+	//
+	// In manual provisioning mode every subscription operation (and every
+	// user operation) sends one e-mail to the integration's
+	// `notification_email`. The outbox belongs to the world: a reset
+	// empties it and ids start at 1 again. It keeps the newest 10,000
+	// e-mails (the sandbox's outbox cap); older ones are dropped.
+	//
+	// Corresponds with GET /api/v1/workspaces/{ws}/outbox (the `ListOutbox` operationId).
+	ListOutbox(ctx context.Context, ws Workspace, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListPlans performs a GET /api/v1/workspaces/{ws}/plans (the `ListPlans` operationId) request.
 	ListPlans(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2126,6 +2197,17 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/activate (the `ActivateSubscription` operationId).
 	ActivateSubscription(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ApproveSubscription Approve the stop or delete waiting for manual approval; it then runs as it would have without one.
+	//
+	// A stop (delete) of a subscription whose plan's service term has
+	// `stop_type` (`delete_type`) `manual` waits in
+	// `waiting_for_manual_approve` with no call. Approving it makes the
+	// call (or, in manual provisioning mode, sends the e-mail). `409` when
+	// the subscription is not waiting for approval.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/approve (the `ApproveSubscription` operationId).
+	ApproveSubscription(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ChangeResourcesWithBody Change resource quantities (a change order); the platform calls `/subscription/update`.
 	//
 	// Takes any type of body and a specified content type.
@@ -2139,6 +2221,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/change-resources (the `ChangeResources` operationId).
 	ChangeResources(ctx context.Context, ws Workspace, id ID, body ChangeResourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompleteSubscriptionWithBody Report that the vendor carried out the manual operation the subscription waits for.
+	//
+	// Manual provisioning mode only: the operation lands as the vendor's
+	// success would (`active`, `stopped`, … and the order `completed`).
+	// Completing a create needs the vendor's `external_id`; `attributes`
+	// are the subscription attributes the vendor set. Neither is accepted
+	// for other operations. `409` when no manual operation is waiting.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/complete (the `CompleteSubscription` operationId).
+	CompleteSubscriptionWithBody(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CompleteSubscription Report that the vendor carried out the manual operation the subscription waits for.
+	//
+	// Manual provisioning mode only: the operation lands as the vendor's
+	// success would (`active`, `stopped`, … and the order `completed`).
+	// Completing a create needs the vendor's `external_id`; `attributes`
+	// are the subscription attributes the vendor set. Neither is accepted
+	// for other operations. `409` when no manual operation is waiting.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/complete (the `CompleteSubscription` operationId).
+	CompleteSubscription(ctx context.Context, ws Workspace, id ID, body CompleteSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PullConsumptionWithBody Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
 	//
@@ -2168,10 +2276,41 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption (the `PullConsumption` operationId).
 	PullConsumption(ctx context.Context, ws Workspace, id ID, body PullConsumptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeclineSubscription Decline the stop or delete waiting for manual approval; the subscription goes back to its previous status.
+	//
+	// Nothing is sent. `409` when the subscription is not waiting for approval.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/decline (the `DeclineSubscription` operationId).
+	DeclineSubscription(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteSubscription Delete; the platform calls `/subscription/delete`.
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/delete (the `DeleteSubscription` operationId).
 	DeleteSubscription(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FailSubscriptionWithBody Report that the vendor could not carry out the manual operation the subscription waits for.
+	//
+	// Manual provisioning mode only: the operation lands as a vendor
+	// refusal would (the failed status, `last_error` = `message`, the order
+	// `provisioning_failed`), and can be retried. `409` when no manual
+	// operation is waiting.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/fail (the `FailSubscription` operationId).
+	FailSubscriptionWithBody(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// FailSubscription Report that the vendor could not carry out the manual operation the subscription waits for.
+	//
+	// Manual provisioning mode only: the operation lands as a vendor
+	// refusal would (the failed status, `last_error` = `message`, the order
+	// `provisioning_failed`), and can be retried. `409` when no manual
+	// operation is waiting.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/fail (the `FailSubscription` operationId).
+	FailSubscription(ctx context.Context, ws Workspace, id ID, body FailSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RenewSubscriptionWithBody Renew (a renewal order); the platform calls `/subscription/renew`.
 	//
@@ -2734,6 +2873,27 @@ func (c *Client) GetOrder(ctx context.Context, ws Workspace, id ID, reqEditors .
 	return c.Client.Do(req)
 }
 
+// ListOutbox The e-mails the platform sent, oldest first, paged forward with `after_id`.
+//
+// In manual provisioning mode every subscription operation (and every
+// user operation) sends one e-mail to the integration's
+// `notification_email`. The outbox belongs to the world: a reset
+// empties it and ids start at 1 again. It keeps the newest 10,000
+// e-mails (the sandbox's outbox cap); older ones are dropped.
+//
+// Corresponds with GET /api/v1/workspaces/{ws}/outbox (the `ListOutbox` operationId).
+func (c *Client) ListOutbox(ctx context.Context, ws Workspace, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListOutboxRequest(c.Server, ws, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListPlans performs a GET /api/v1/workspaces/{ws}/plans (the `ListPlans` operationId) request.
 func (c *Client) ListPlans(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListPlansRequest(c.Server, ws)
@@ -2992,6 +3152,27 @@ func (c *Client) ActivateSubscription(ctx context.Context, ws Workspace, id ID, 
 	return c.Client.Do(req)
 }
 
+// ApproveSubscription Approve the stop or delete waiting for manual approval; it then runs as it would have without one.
+//
+// A stop (delete) of a subscription whose plan's service term has
+// `stop_type` (`delete_type`) `manual` waits in
+// `waiting_for_manual_approve` with no call. Approving it makes the
+// call (or, in manual provisioning mode, sends the e-mail). `409` when
+// the subscription is not waiting for approval.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/approve (the `ApproveSubscription` operationId).
+func (c *Client) ApproveSubscription(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApproveSubscriptionRequest(c.Server, ws, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ChangeResourcesWithBody Change resource quantities (a change order); the platform calls `/subscription/update`.
 //
 // Takes any type of body and a specified content type.
@@ -3016,6 +3197,52 @@ func (c *Client) ChangeResourcesWithBody(ctx context.Context, ws Workspace, id I
 // Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/change-resources (the `ChangeResources` operationId).
 func (c *Client) ChangeResources(ctx context.Context, ws Workspace, id ID, body ChangeResourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewChangeResourcesRequest(c.Server, ws, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompleteSubscriptionWithBody Report that the vendor carried out the manual operation the subscription waits for.
+//
+// Manual provisioning mode only: the operation lands as the vendor's
+// success would (`active`, `stopped`, … and the order `completed`).
+// Completing a create needs the vendor's `external_id`; `attributes`
+// are the subscription attributes the vendor set. Neither is accepted
+// for other operations. `409` when no manual operation is waiting.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/complete (the `CompleteSubscription` operationId).
+func (c *Client) CompleteSubscriptionWithBody(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompleteSubscriptionRequestWithBody(c.Server, ws, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CompleteSubscription Report that the vendor carried out the manual operation the subscription waits for.
+//
+// Manual provisioning mode only: the operation lands as the vendor's
+// success would (`active`, `stopped`, … and the order `completed`).
+// Completing a create needs the vendor's `external_id`; `attributes`
+// are the subscription attributes the vendor set. Neither is accepted
+// for other operations. `409` when no manual operation is waiting.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/complete (the `CompleteSubscription` operationId).
+func (c *Client) CompleteSubscription(ctx context.Context, ws Workspace, id ID, body CompleteSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCompleteSubscriptionRequest(c.Server, ws, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3074,11 +3301,72 @@ func (c *Client) PullConsumption(ctx context.Context, ws Workspace, id ID, body 
 	return c.Client.Do(req)
 }
 
+// DeclineSubscription Decline the stop or delete waiting for manual approval; the subscription goes back to its previous status.
+//
+// Nothing is sent. `409` when the subscription is not waiting for approval.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/decline (the `DeclineSubscription` operationId).
+func (c *Client) DeclineSubscription(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclineSubscriptionRequest(c.Server, ws, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteSubscription Delete; the platform calls `/subscription/delete`.
 //
 // Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/delete (the `DeleteSubscription` operationId).
 func (c *Client) DeleteSubscription(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteSubscriptionRequest(c.Server, ws, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FailSubscriptionWithBody Report that the vendor could not carry out the manual operation the subscription waits for.
+//
+// Manual provisioning mode only: the operation lands as a vendor
+// refusal would (the failed status, `last_error` = `message`, the order
+// `provisioning_failed`), and can be retried. `409` when no manual
+// operation is waiting.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/fail (the `FailSubscription` operationId).
+func (c *Client) FailSubscriptionWithBody(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFailSubscriptionRequestWithBody(c.Server, ws, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// FailSubscription Report that the vendor could not carry out the manual operation the subscription waits for.
+//
+// Manual provisioning mode only: the operation lands as a vendor
+// refusal would (the failed status, `last_error` = `message`, the order
+// `provisioning_failed`), and can be retried. `409` when no manual
+// operation is waiting.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/fail (the `FailSubscription` operationId).
+func (c *Client) FailSubscription(ctx context.Context, ws Workspace, id ID, body FailSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewFailSubscriptionRequest(c.Server, ws, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4667,6 +4955,115 @@ func NewGetOrderRequest(server string, ws Workspace, id ID) (*http.Request, erro
 	return req, nil
 }
 
+// NewListOutboxRequest constructs an http.Request for the ListOutbox method
+func NewListOutboxRequest(server string, ws Workspace, params *ListOutboxParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/outbox", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Operation != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "operation", *params.Operation, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SubscriptionID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "subscription_id", *params.SubscriptionID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", *params.UserID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AfterID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after_id", *params.AfterID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListPlansRequest constructs an http.Request for the ListPlans method
 func NewListPlansRequest(server string, ws Workspace) (*http.Request, error) {
 	var err error
@@ -5166,6 +5563,47 @@ func NewActivateSubscriptionRequest(server string, ws Workspace, id ID) (*http.R
 	return req, nil
 }
 
+// NewApproveSubscriptionRequest constructs an http.Request for the ApproveSubscription method
+func NewApproveSubscriptionRequest(server string, ws Workspace, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/subscriptions/%s/approve", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewChangeResourcesRequest calls the generic ChangeResources builder with application/json body
 func NewChangeResourcesRequest(server string, ws Workspace, id ID, body ChangeResourcesJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5201,6 +5639,60 @@ func NewChangeResourcesRequestWithBody(server string, ws Workspace, id ID, conte
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/subscriptions/%s/change-resources", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCompleteSubscriptionRequest calls the generic CompleteSubscription builder with application/json body
+func NewCompleteSubscriptionRequest(server string, ws Workspace, id ID, body CompleteSubscriptionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCompleteSubscriptionRequestWithBody(server, ws, id, "application/json", bodyReader)
+}
+
+// NewCompleteSubscriptionRequestWithBody constructs an http.Request for the CompleteSubscription method, with any body, and a specified content type
+func NewCompleteSubscriptionRequestWithBody(server string, ws Workspace, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/subscriptions/%s/complete", pathParam0, pathParam1)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -5274,6 +5766,47 @@ func NewPullConsumptionRequestWithBody(server string, ws Workspace, id ID, conte
 	return req, nil
 }
 
+// NewDeclineSubscriptionRequest constructs an http.Request for the DeclineSubscription method
+func NewDeclineSubscriptionRequest(server string, ws Workspace, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/subscriptions/%s/decline", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDeleteSubscriptionRequest constructs an http.Request for the DeleteSubscription method
 func NewDeleteSubscriptionRequest(server string, ws Workspace, id ID) (*http.Request, error) {
 	var err error
@@ -5311,6 +5844,60 @@ func NewDeleteSubscriptionRequest(server string, ws Workspace, id ID) (*http.Req
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewFailSubscriptionRequest calls the generic FailSubscription builder with application/json body
+func NewFailSubscriptionRequest(server string, ws Workspace, id ID, body FailSubscriptionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewFailSubscriptionRequestWithBody(server, ws, id, "application/json", bodyReader)
+}
+
+// NewFailSubscriptionRequestWithBody constructs an http.Request for the FailSubscription method, with any body, and a specified content type
+func NewFailSubscriptionRequestWithBody(server string, ws Workspace, id ID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/subscriptions/%s/fail", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -6372,6 +6959,19 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	GetOrderWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*GetOrderResponse, error)
 
+	// ListOutboxWithResponse The e-mails the platform sent, oldest first, paged forward with `after_id`.
+	//
+	// In manual provisioning mode every subscription operation (and every
+	// user operation) sends one e-mail to the integration's
+	// `notification_email`. The outbox belongs to the world: a reset
+	// empties it and ids start at 1 again. It keeps the newest 10,000
+	// e-mails (the sandbox's outbox cap); older ones are dropped.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/workspaces/{ws}/outbox (the `ListOutbox` operationId).
+	ListOutboxWithResponse(ctx context.Context, ws Workspace, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*ListOutboxResponse, error)
+
 	// ListPlansWithResponse performs a GET /api/v1/workspaces/{ws}/plans (the `ListPlans` operationId) request.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6506,6 +7106,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/activate (the `ActivateSubscription` operationId).
 	ActivateSubscriptionWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*ActivateSubscriptionResponse, error)
 
+	// ApproveSubscriptionWithResponse Approve the stop or delete waiting for manual approval; it then runs as it would have without one.
+	//
+	// A stop (delete) of a subscription whose plan's service term has
+	// `stop_type` (`delete_type`) `manual` waits in
+	// `waiting_for_manual_approve` with no call. Approving it makes the
+	// call (or, in manual provisioning mode, sends the e-mail). `409` when
+	// the subscription is not waiting for approval.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/approve (the `ApproveSubscription` operationId).
+	ApproveSubscriptionWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*ApproveSubscriptionResponse, error)
+
 	// ChangeResourcesWithBodyWithResponse Change resource quantities (a change order); the platform calls `/subscription/update`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -6519,6 +7132,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/change-resources (the `ChangeResources` operationId).
 	ChangeResourcesWithResponse(ctx context.Context, ws Workspace, id ID, body ChangeResourcesJSONRequestBody, reqEditors ...RequestEditorFn) (*ChangeResourcesResponse, error)
+
+	// CompleteSubscriptionWithBodyWithResponse Report that the vendor carried out the manual operation the subscription waits for.
+	//
+	// Manual provisioning mode only: the operation lands as the vendor's
+	// success would (`active`, `stopped`, … and the order `completed`).
+	// Completing a create needs the vendor's `external_id`; `attributes`
+	// are the subscription attributes the vendor set. Neither is accepted
+	// for other operations. `409` when no manual operation is waiting.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/complete (the `CompleteSubscription` operationId).
+	CompleteSubscriptionWithBodyWithResponse(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompleteSubscriptionResponse, error)
+
+	// CompleteSubscriptionWithResponse Report that the vendor carried out the manual operation the subscription waits for.
+	//
+	// Manual provisioning mode only: the operation lands as the vendor's
+	// success would (`active`, `stopped`, … and the order `completed`).
+	// Completing a create needs the vendor's `external_id`; `attributes`
+	// are the subscription attributes the vendor set. Neither is accepted
+	// for other operations. `409` when no manual operation is waiting.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/complete (the `CompleteSubscription` operationId).
+	CompleteSubscriptionWithResponse(ctx context.Context, ws Workspace, id ID, body CompleteSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CompleteSubscriptionResponse, error)
 
 	// PullConsumptionWithBodyWithResponse Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
 	//
@@ -6548,12 +7187,45 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption (the `PullConsumption` operationId).
 	PullConsumptionWithResponse(ctx context.Context, ws Workspace, id ID, body PullConsumptionJSONRequestBody, reqEditors ...RequestEditorFn) (*PullConsumptionResponse, error)
 
+	// DeclineSubscriptionWithResponse Decline the stop or delete waiting for manual approval; the subscription goes back to its previous status.
+	//
+	// Nothing is sent. `409` when the subscription is not waiting for approval.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/decline (the `DeclineSubscription` operationId).
+	DeclineSubscriptionWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*DeclineSubscriptionResponse, error)
+
 	// DeleteSubscriptionWithResponse Delete; the platform calls `/subscription/delete`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/delete (the `DeleteSubscription` operationId).
 	DeleteSubscriptionWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*DeleteSubscriptionResponse, error)
+
+	// FailSubscriptionWithBodyWithResponse Report that the vendor could not carry out the manual operation the subscription waits for.
+	//
+	// Manual provisioning mode only: the operation lands as a vendor
+	// refusal would (the failed status, `last_error` = `message`, the order
+	// `provisioning_failed`), and can be retried. `409` when no manual
+	// operation is waiting.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/fail (the `FailSubscription` operationId).
+	FailSubscriptionWithBodyWithResponse(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FailSubscriptionResponse, error)
+
+	// FailSubscriptionWithResponse Report that the vendor could not carry out the manual operation the subscription waits for.
+	//
+	// Manual provisioning mode only: the operation lands as a vendor
+	// refusal would (the failed status, `last_error` = `message`, the order
+	// `provisioning_failed`), and can be retried. `409` when no manual
+	// operation is waiting.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/fail (the `FailSubscription` operationId).
+	FailSubscriptionWithResponse(ctx context.Context, ws Workspace, id ID, body FailSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*FailSubscriptionResponse, error)
 
 	// RenewSubscriptionWithBodyWithResponse Renew (a renewal order); the platform calls `/subscription/renew`.
 	//
@@ -7867,6 +8539,68 @@ func (r GetOrderResponse) ContentType() string {
 	return ""
 }
 
+type ListOutboxResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MailList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListOutboxResponse) GetJSON200() *MailList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListOutboxResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListOutboxResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListOutboxResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListOutboxResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListOutboxResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListOutboxResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListOutboxResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListPlansResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8570,6 +9304,68 @@ func (r ActivateSubscriptionResponse) ContentType() string {
 	return ""
 }
 
+type ApproveSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OperationResult
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ApproveSubscriptionResponse) GetJSON200() *OperationResult {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ApproveSubscriptionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ApproveSubscriptionResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ApproveSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ApproveSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApproveSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApproveSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApproveSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ChangeResourcesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8633,6 +9429,75 @@ func (r ChangeResourcesResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ChangeResourcesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CompleteSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OperationResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CompleteSubscriptionResponse) GetJSON200() *OperationResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CompleteSubscriptionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CompleteSubscriptionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CompleteSubscriptionResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CompleteSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CompleteSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CompleteSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CompleteSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CompleteSubscriptionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8708,6 +9573,68 @@ func (r PullConsumptionResponse) ContentType() string {
 	return ""
 }
 
+type DeclineSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OperationResult
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeclineSubscriptionResponse) GetJSON200() *OperationResult {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeclineSubscriptionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeclineSubscriptionResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeclineSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeclineSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeclineSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeclineSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeclineSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type DeleteSubscriptionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -8771,6 +9698,75 @@ func (r DeleteSubscriptionResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DeleteSubscriptionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type FailSubscriptionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *OperationResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r FailSubscriptionResponse) GetJSON200() *OperationResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r FailSubscriptionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r FailSubscriptionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r FailSubscriptionResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r FailSubscriptionResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r FailSubscriptionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r FailSubscriptionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r FailSubscriptionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r FailSubscriptionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10362,6 +11358,25 @@ func (c *ClientWithResponses) GetOrderWithResponse(ctx context.Context, ws Works
 	return ParseGetOrderResponse(rsp)
 }
 
+// ListOutboxWithResponse The e-mails the platform sent, oldest first, paged forward with `after_id`.
+//
+// In manual provisioning mode every subscription operation (and every
+// user operation) sends one e-mail to the integration's
+// `notification_email`. The outbox belongs to the world: a reset
+// empties it and ids start at 1 again. It keeps the newest 10,000
+// e-mails (the sandbox's outbox cap); older ones are dropped.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/workspaces/{ws}/outbox (the `ListOutbox` operationId).
+func (c *ClientWithResponses) ListOutboxWithResponse(ctx context.Context, ws Workspace, params *ListOutboxParams, reqEditors ...RequestEditorFn) (*ListOutboxResponse, error) {
+	rsp, err := c.ListOutbox(ctx, ws, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListOutboxResponse(rsp)
+}
+
 // ListPlansWithResponse performs a GET /api/v1/workspaces/{ws}/plans (the `ListPlans` operationId) request.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -10580,6 +11595,25 @@ func (c *ClientWithResponses) ActivateSubscriptionWithResponse(ctx context.Conte
 	return ParseActivateSubscriptionResponse(rsp)
 }
 
+// ApproveSubscriptionWithResponse Approve the stop or delete waiting for manual approval; it then runs as it would have without one.
+//
+// A stop (delete) of a subscription whose plan's service term has
+// `stop_type` (`delete_type`) `manual` waits in
+// `waiting_for_manual_approve` with no call. Approving it makes the
+// call (or, in manual provisioning mode, sends the e-mail). `409` when
+// the subscription is not waiting for approval.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/approve (the `ApproveSubscription` operationId).
+func (c *ClientWithResponses) ApproveSubscriptionWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*ApproveSubscriptionResponse, error) {
+	rsp, err := c.ApproveSubscription(ctx, ws, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApproveSubscriptionResponse(rsp)
+}
+
 // ChangeResourcesWithBodyWithResponse Change resource quantities (a change order); the platform calls `/subscription/update`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -10604,6 +11638,44 @@ func (c *ClientWithResponses) ChangeResourcesWithResponse(ctx context.Context, w
 		return nil, err
 	}
 	return ParseChangeResourcesResponse(rsp)
+}
+
+// CompleteSubscriptionWithBodyWithResponse Report that the vendor carried out the manual operation the subscription waits for.
+//
+// Manual provisioning mode only: the operation lands as the vendor's
+// success would (`active`, `stopped`, … and the order `completed`).
+// Completing a create needs the vendor's `external_id`; `attributes`
+// are the subscription attributes the vendor set. Neither is accepted
+// for other operations. `409` when no manual operation is waiting.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/complete (the `CompleteSubscription` operationId).
+func (c *ClientWithResponses) CompleteSubscriptionWithBodyWithResponse(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CompleteSubscriptionResponse, error) {
+	rsp, err := c.CompleteSubscriptionWithBody(ctx, ws, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompleteSubscriptionResponse(rsp)
+}
+
+// CompleteSubscriptionWithResponse Report that the vendor carried out the manual operation the subscription waits for.
+//
+// Manual provisioning mode only: the operation lands as the vendor's
+// success would (`active`, `stopped`, … and the order `completed`).
+// Completing a create needs the vendor's `external_id`; `attributes`
+// are the subscription attributes the vendor set. Neither is accepted
+// for other operations. `409` when no manual operation is waiting.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/complete (the `CompleteSubscription` operationId).
+func (c *ClientWithResponses) CompleteSubscriptionWithResponse(ctx context.Context, ws Workspace, id ID, body CompleteSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*CompleteSubscriptionResponse, error) {
+	rsp, err := c.CompleteSubscription(ctx, ws, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCompleteSubscriptionResponse(rsp)
 }
 
 // PullConsumptionWithBodyWithResponse Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
@@ -10646,6 +11718,21 @@ func (c *ClientWithResponses) PullConsumptionWithResponse(ctx context.Context, w
 	return ParsePullConsumptionResponse(rsp)
 }
 
+// DeclineSubscriptionWithResponse Decline the stop or delete waiting for manual approval; the subscription goes back to its previous status.
+//
+// Nothing is sent. `409` when the subscription is not waiting for approval.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/decline (the `DeclineSubscription` operationId).
+func (c *ClientWithResponses) DeclineSubscriptionWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*DeclineSubscriptionResponse, error) {
+	rsp, err := c.DeclineSubscription(ctx, ws, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclineSubscriptionResponse(rsp)
+}
+
 // DeleteSubscriptionWithResponse Delete; the platform calls `/subscription/delete`.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -10657,6 +11744,42 @@ func (c *ClientWithResponses) DeleteSubscriptionWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseDeleteSubscriptionResponse(rsp)
+}
+
+// FailSubscriptionWithBodyWithResponse Report that the vendor could not carry out the manual operation the subscription waits for.
+//
+// Manual provisioning mode only: the operation lands as a vendor
+// refusal would (the failed status, `last_error` = `message`, the order
+// `provisioning_failed`), and can be retried. `409` when no manual
+// operation is waiting.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/fail (the `FailSubscription` operationId).
+func (c *ClientWithResponses) FailSubscriptionWithBodyWithResponse(ctx context.Context, ws Workspace, id ID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*FailSubscriptionResponse, error) {
+	rsp, err := c.FailSubscriptionWithBody(ctx, ws, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFailSubscriptionResponse(rsp)
+}
+
+// FailSubscriptionWithResponse Report that the vendor could not carry out the manual operation the subscription waits for.
+//
+// Manual provisioning mode only: the operation lands as a vendor
+// refusal would (the failed status, `last_error` = `message`, the order
+// `provisioning_failed`), and can be retried. `409` when no manual
+// operation is waiting.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/subscriptions/{id}/fail (the `FailSubscription` operationId).
+func (c *ClientWithResponses) FailSubscriptionWithResponse(ctx context.Context, ws Workspace, id ID, body FailSubscriptionJSONRequestBody, reqEditors ...RequestEditorFn) (*FailSubscriptionResponse, error) {
+	rsp, err := c.FailSubscription(ctx, ws, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseFailSubscriptionResponse(rsp)
 }
 
 // RenewSubscriptionWithBodyWithResponse Renew (a renewal order); the platform calls `/subscription/renew`.
@@ -11862,6 +12985,53 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 	return response, nil
 }
 
+// ParseListOutboxResponse parses an HTTP response from a ListOutboxWithResponse call
+func ParseListOutboxResponse(rsp *http.Response) (*ListOutboxResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListOutboxResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MailList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseListPlansResponse parses an HTTP response from a ListPlansWithResponse call
 func ParseListPlansResponse(rsp *http.Response) (*ListPlansResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12400,6 +13570,53 @@ func ParseActivateSubscriptionResponse(rsp *http.Response) (*ActivateSubscriptio
 	return response, nil
 }
 
+// ParseApproveSubscriptionResponse parses an HTTP response from a ApproveSubscriptionWithResponse call
+func ParseApproveSubscriptionResponse(rsp *http.Response) (*ApproveSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApproveSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OperationResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseChangeResourcesResponse parses an HTTP response from a ChangeResourcesWithResponse call
 func ParseChangeResourcesResponse(rsp *http.Response) (*ChangeResourcesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12409,6 +13626,60 @@ func ParseChangeResourcesResponse(rsp *http.Response) (*ChangeResourcesResponse,
 	}
 
 	response := &ChangeResourcesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OperationResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCompleteSubscriptionResponse parses an HTTP response from a CompleteSubscriptionWithResponse call
+func ParseCompleteSubscriptionResponse(rsp *http.Response) (*CompleteSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CompleteSubscriptionResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -12508,6 +13779,53 @@ func ParsePullConsumptionResponse(rsp *http.Response) (*PullConsumptionResponse,
 	return response, nil
 }
 
+// ParseDeclineSubscriptionResponse parses an HTTP response from a DeclineSubscriptionWithResponse call
+func ParseDeclineSubscriptionResponse(rsp *http.Response) (*DeclineSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeclineSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OperationResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseDeleteSubscriptionResponse parses an HTTP response from a DeleteSubscriptionWithResponse call
 func ParseDeleteSubscriptionResponse(rsp *http.Response) (*DeleteSubscriptionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -12517,6 +13835,60 @@ func ParseDeleteSubscriptionResponse(rsp *http.Response) (*DeleteSubscriptionRes
 	}
 
 	response := &DeleteSubscriptionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest OperationResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseFailSubscriptionResponse parses an HTTP response from a FailSubscriptionWithResponse call
+func ParseFailSubscriptionResponse(rsp *http.Response) (*FailSubscriptionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &FailSubscriptionResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

@@ -303,6 +303,7 @@ func toSubscription(s world.Subscription) api.Subscription {
 			PlanID:     nonZero(op.PlanID),
 			PeriodID:   nonZero(op.PeriodID),
 			PrevStatus: api.SubscriptionStatus(op.PrevStatus),
+			Manual:     nonZero(op.Manual),
 		}
 		if len(op.Resources) > 0 {
 			q := quantityMap(op.Resources)

@@ -589,3 +589,68 @@ func (f *fakePlatform) DeactivateUser(ctx context.Context, ws string, id int64) 
 func (f *fakePlatform) ResetUserPassword(ctx context.Context, ws string, id int64, password string) (platform.UserResult, error) {
 	return f.userResult(ws, userCall{Op: "reset-password", ID: id, Password: password}, id, password)
 }
+
+func (f *fakePlatform) Complete(ctx context.Context, ws string, id int64, req platform.CompleteRequest) (platform.Result, error) {
+	if err := f.enter(ws, req); err != nil {
+		return platform.Result{}, err
+	}
+	r, err := f.result(id)
+	r.ExchangeIDs = []int64{}
+	return r, err
+}
+
+func (f *fakePlatform) Fail(ctx context.Context, ws string, id int64, message string) (platform.Result, error) {
+	if err := f.enter(ws, message); err != nil {
+		return platform.Result{}, err
+	}
+	if message == "" {
+		return platform.Result{}, world.Invalid("message", "must say why the operation failed")
+	}
+	r, err := f.result(id)
+	r.ExchangeIDs = []int64{}
+	return r, err
+}
+
+func (f *fakePlatform) Approve(ctx context.Context, ws string, id int64) (platform.Result, error) {
+	if err := f.enter(ws, id); err != nil {
+		return platform.Result{}, err
+	}
+	r, err := f.result(id)
+	r.Order = nil
+	return r, err
+}
+
+func (f *fakePlatform) Decline(ctx context.Context, ws string, id int64) (platform.Result, error) {
+	if err := f.enter(ws, id); err != nil {
+		return platform.Result{}, err
+	}
+	if id == 15 {
+		return platform.Result{}, world.Errorf(world.CodeConflict, "cannot decline subscription 15: it is installation_failed, not waiting for manual approval")
+	}
+	r, err := f.result(id)
+	r.Order, r.ExchangeIDs = nil, []int64{}
+	return r, err
+}
+
+func fixtureMails() []world.Mail {
+	return []world.Mail{
+		{ID: 1, To: "ops@vendor.example", Subject: "Action required: provision new subscription 15 (Backup)", Body: "…", Operation: world.OpCreate, SubscriptionID: 15, CreatedAt: t0()},
+		{ID: 2, To: "ops@vendor.example", Subject: "User create: kim@example.com (user 5)", Body: "…", Operation: "user_create", UserID: 5, CreatedAt: t0()},
+		{ID: 3, To: "ops@vendor.example", Subject: "Action required: renew subscription 14 (Backup)", Body: "…", Operation: world.OpRenew, SubscriptionID: 14, CreatedAt: t1()},
+	}
+}
+
+func (f *fakePlatform) Outbox(ctx context.Context, ws string, flt platform.OutboxFilter) ([]world.Mail, error) {
+	if err := f.enter(ws, flt); err != nil {
+		return nil, err
+	}
+	out := []world.Mail{}
+	for _, m := range fixtureMails() {
+		if m.ID > flt.AfterID && (flt.Operation == "" || m.Operation == flt.Operation) &&
+			(flt.SubscriptionID == 0 || m.SubscriptionID == flt.SubscriptionID) && (flt.UserID == 0 || m.UserID == flt.UserID) &&
+			(flt.Limit == 0 || len(out) < flt.Limit) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}

@@ -68,6 +68,12 @@ type Platform interface {
 	PullConsumption(ctx context.Context, ws string, id int64, req platform.ConsumptionRequest) (platform.ConsumptionResult, error)
 	OrderAttributes(ctx context.Context, ws string, req platform.OrderAttributesRequest) (platform.OrderAttributesResult, error)
 
+	Complete(ctx context.Context, ws string, id int64, req platform.CompleteRequest) (platform.Result, error)
+	Fail(ctx context.Context, ws string, id int64, message string) (platform.Result, error)
+	Approve(ctx context.Context, ws string, id int64) (platform.Result, error)
+	Decline(ctx context.Context, ws string, id int64) (platform.Result, error)
+	Outbox(ctx context.Context, ws string, f platform.OutboxFilter) ([]world.Mail, error)
+
 	CreateUser(ctx context.Context, ws string, req platform.CreateUserRequest) (platform.UserResult, error)
 	UpdateUser(ctx context.Context, ws string, id int64, patch platform.UserPatch) (platform.UserResult, error)
 	DeleteUser(ctx context.Context, ws string, id int64) (platform.UserResult, error)

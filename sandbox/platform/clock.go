@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -251,7 +252,7 @@ func (ws *workspace) eventsOf(s *world.Subscription, now time.Time, emit func(du
 	// Pay-as-you-go: the consumption since the last pull is pulled on
 	// every billing day (the operator guide says "on a regular basis";
 	// the billing day is when charges change status).
-	if plan.BillingType == world.BillingPayAsYouGo && ws.settings.AllowConsumptionURL && term.BillingDay > 0 && s.ExternalID != "" &&
+	if plan.BillingType == world.BillingPayAsYouGo && ws.settings.AllowConsumptionURL && !ws.manual() && term.BillingDay > 0 && s.ExternalID != "" &&
 		(s.Status == world.StatusActive || s.Status == world.StatusGraced) {
 		from := s.StartDate
 		if s.ConsumedTo != nil {
@@ -570,9 +571,32 @@ func (p *Platform) fire(ctx context.Context, ws *workspace, e due) (*ClockEvent,
 	}
 }
 
-// billingNotice tells the customer the billing day is coming. The outbox
-// it belongs in arrives with manual provisioning; until then the notice
-// is only an event.
+// billingNotice tells the customer the billing day is coming, by a mail
+// to the tenant's contact in the workspace outbox, and answers what the
+// event reports. Call with ws.mu held.
 func (p *Platform) billingNotice(ws *workspace, s *world.Subscription, day time.Time) string {
-	return fmt.Sprintf("billing day %s is coming for subscription %d", day.Format("2006-01-02"), s.ID)
+	w := ws.world
+	to := ws.settings.NotificationEmail
+	customer := fmt.Sprintf("tenant %d", s.TenantID)
+	if tn, ok := w.Tenant(s.TenantID); ok {
+		customer = tn.CompanyName
+		if tn.Contact.Email != "" {
+			to = tn.Contact.Email
+		}
+	}
+	planName := fmt.Sprintf("plan %d", s.PlanID)
+	if plan, ok := w.Plan(s.PlanID); ok {
+		planName = plan.Name
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Dear %s,\n\nthe billing day of your subscription %d %q (%s) is %s.\n", customer, s.ID, s.Name, planName, day.Format("2 January 2006"))
+	fmt.Fprintf(&b, "Its status is %s.\n", s.Status)
+	if s.ExpirationDate != nil {
+		fmt.Fprintf(&b, "It is paid until %s.\n", s.ExpirationDate.Format("2 January 2006"))
+	}
+	m := ws.notify(world.Mail{
+		To: to, Subject: "Billing day is coming", Body: b.String(),
+		Operation: EventBillingNotice, SubscriptionID: s.ID,
+	})
+	return fmt.Sprintf("billing day %s: notice %d to %s", day.Format("2006-01-02"), m.ID, m.To)
 }

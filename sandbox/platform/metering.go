@@ -87,7 +87,9 @@ type gate struct {
 // Non-recurring plans never validate: they cannot change. Call with
 // ws.mu held; it changes nothing.
 func (p *Platform) resourceGate(ws *workspace, s *world.Subscription, op world.Operation, action string) (*gate, error) {
-	if !ws.settings.AllowResourceValidation || op.OrderID != 0 {
+	// Manual provisioning mode calls nothing: the vendor checks the
+	// quantities when it provisions the order by hand.
+	if !ws.settings.AllowResourceValidation || op.OrderID != 0 || ws.manual() {
 		return nil, nil
 	}
 	switch op.Kind {
@@ -238,6 +240,9 @@ func (p *Platform) PullUsage(ctx context.Context, name string, id int64) (Result
 		if !ok {
 			return nil, world.NotFound("subscription", id)
 		}
+		if err := ws.callsVendor("pull usage statistics"); err != nil {
+			return nil, err
+		}
 		if !ws.settings.AllowUsageURL {
 			return nil, world.Errorf(world.CodeConflict, "allow_usage_url is off in the workspace's integration settings; turn it on to pull usage statistics")
 		}
@@ -327,6 +332,9 @@ func (p *Platform) PullConsumption(ctx context.Context, name string, id int64, r
 		s, ok := ws.world.Subscription(id)
 		if !ok {
 			return nil, world.NotFound("subscription", id)
+		}
+		if err := ws.callsVendor("pull consumption"); err != nil {
+			return nil, err
 		}
 		if !ws.settings.AllowConsumptionURL {
 			return nil, world.Errorf(world.CodeConflict, "allow_consumption_url is off in the workspace's integration settings; turn it on to pull consumption")
@@ -501,6 +509,9 @@ func (p *Platform) OrderAttributes(ctx context.Context, name string, req OrderAt
 	}
 	call, now, err := func() (vendorapi.Call, time.Time, error) {
 		defer ws.mu.Unlock()
+		if err := ws.callsVendor("ask for order attributes"); err != nil {
+			return vendorapi.Call{}, time.Time{}, err
+		}
 		if !ws.settings.AllowOrderAttributes {
 			return vendorapi.Call{}, time.Time{}, errOrderAttributesOff()
 		}
@@ -593,7 +604,8 @@ func (p *Platform) orderGate(ctx context.Context, name string, req OrderRequest)
 	err = func() error {
 		defer ws.mu.Unlock()
 		draft, err := checkOrder(ws, req)
-		if err != nil || !ws.settings.AllowOrderAttributes {
+		// Manual provisioning mode calls nothing, this neither.
+		if err != nil || !ws.settings.AllowOrderAttributes || ws.manual() {
 			return err
 		}
 		pre.draft, pre.asked, pre.gen, now = draft, true, ws.generation, ws.clock
@@ -689,4 +701,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// callsVendor refuses a request whose only purpose is a vendor call when
+// the workspace is in manual provisioning mode, which makes none.
+func (ws *workspace) callsVendor(what string) error {
+	if ws.manual() {
+		return world.Errorf(world.CodeConflict, "the workspace is in manual provisioning mode, which makes no calls to the vendor; cannot %s", what)
+	}
+	return nil
 }

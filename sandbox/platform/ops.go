@@ -42,12 +42,19 @@ type flight struct {
 	now   time.Time
 	// action names the operator action, for the exchange's record.
 	action string
+	// done is the answer of an operation that makes no call now (see
+	// answered in manual.go); batch carries its change.
+	done  *Result
+	batch *journal.Batch
 }
 
 // ready refuses operations the workspace cannot carry out.
 func (ws *workspace) ready() error {
-	if ws.settings.Mode == vendorapi.ModeManual {
-		return world.Errorf(world.CodeConflict, "the workspace is in manual provisioning mode, which this sandbox version does not carry out yet; switch integration mode to automatic")
+	if ws.manual() {
+		if ws.settings.NotificationEmail == "" {
+			return world.Errorf(world.CodeConflict, "the workspace is in manual provisioning mode without a notification_email; set one with PUT integration")
+		}
+		return nil
 	}
 	if ws.settings.APIPath == "" {
 		return world.Errorf(world.CodeConflict, "the workspace has no vendor api_path; set it with PUT integration (or serve --vendor)")
@@ -111,6 +118,9 @@ func (p *Platform) start(ws *workspace, s *world.Subscription, op world.Operatio
 // lock: once the call is made it runs to its own timeout, so that a client
 // hanging up cannot leave a subscription in a transitional status.
 func (p *Platform) fly(ctx context.Context, f *flight) (Result, error) {
+	if f.done != nil {
+		return p.settleAnswered(f)
+	}
 	ans := p.client.Send(context.WithoutCancel(ctx), f.call)
 	x := exchange(ctx, ans, f.now, f.action, f.subID, f.op.OrderID, 0)
 	ws := f.ws
@@ -338,7 +348,7 @@ func (p *Platform) beginOp(ws *workspace, id int64, action string, chk check, va
 		}
 		op.OrderID = o.ID
 	}
-	f, err := p.start(ws, s, op, action)
+	f, err := p.begin(ws, s, op, action)
 	return f, nil, err
 }
 
@@ -547,7 +557,7 @@ func (p *Platform) PlaceOrder(ctx context.Context, name string, req OrderRequest
 			return nil, err
 		}
 		op.OrderID = o.ID
-		return p.start(ws, sp, op, "order")
+		return p.begin(ws, sp, op, "order")
 	}()
 	if err != nil {
 		return Result{}, err

@@ -104,6 +104,10 @@ func (ws *workspace) fullBatch() *journal.Batch {
 	for i := range w.Orders {
 		add(recOrder, w.Orders[i].ID, &w.Orders[i])
 	}
+	for i := range ws.outbox.mails {
+		m := &ws.outbox.mails[i]
+		add(recMail, ws.outbox.slot(m.ID), m)
+	}
 	clear(ws.dirty)
 	return b
 }
@@ -138,6 +142,8 @@ func (ws *workspace) record(k recKey) ([]byte, bool) {
 		v, ok = w.Subscription(k.id)
 	case recOrder:
 		v, ok = w.Order(k.id)
+	case recMail:
+		v, ok = ws.outbox.bySlot(k.id)
 	}
 	if !ok {
 		return nil, false
@@ -188,8 +194,9 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// restore rebuilds a workspace from what the store saved.
-func restore(saved journal.SavedWorkspace) (*workspace, error) {
+// restore rebuilds a workspace from what the store saved; outboxCap is
+// the cap of its outbox (0: DefaultOutboxCap).
+func restore(saved journal.SavedWorkspace, outboxCap int) (*workspace, error) {
 	var m meta
 	if err := json.Unmarshal(saved.Meta, &m); err != nil {
 		return nil, fmt.Errorf("workspace %q: header: %w", saved.Name, err)
@@ -200,6 +207,8 @@ func restore(saved journal.SavedWorkspace) (*workspace, error) {
 		Users: []world.User{}, ServiceTerms: []world.ServiceTerm{}, Plans: []world.Plan{},
 		Subscriptions: []world.Subscription{}, Orders: []world.Order{},
 	}
+	ob := outbox{cap: outboxCap}
+	slots := map[int64]int64{}
 	for _, r := range saved.Records {
 		var err error
 		switch r.Kind {
@@ -219,6 +228,11 @@ func restore(saved journal.SavedWorkspace) (*workspace, error) {
 			w.Subscriptions, err = appendJSON(w.Subscriptions, r.Data)
 		case recOrder:
 			w.Orders, err = appendJSON(w.Orders, r.Data)
+		case recMail:
+			ob.mails, err = appendJSON(ob.mails, r.Data)
+			if err == nil {
+				slots[ob.mails[len(ob.mails)-1].ID] = r.ID
+			}
 		default:
 			err = fmt.Errorf("unknown kind")
 		}
@@ -232,10 +246,13 @@ func restore(saved journal.SavedWorkspace) (*workspace, error) {
 	if m.Settings.Headers == nil {
 		m.Settings.Headers = map[string]string{}
 	}
-	return &workspace{
+	ws := &workspace{
 		name: saved.Name, createdAt: saved.CreatedAt, seed: m.Seed, world: w,
-		settings: m.Settings, clock: m.Clock, generation: m.Generation,
-	}, nil
+		settings: m.Settings, clock: m.Clock, generation: m.Generation, outbox: ob,
+	}
+	// Saved under another cap: written again whole with the next batch.
+	ws.unsaved.full = ws.outbox.restored(slots)
+	return ws, nil
 }
 
 func appendJSON[T any](s []T, data []byte) ([]T, error) {
@@ -254,7 +271,7 @@ func (ws *workspace) recover() int {
 	n := 0
 	for i := range ws.world.Subscriptions {
 		s := &ws.world.Subscriptions[i]
-		if !s.Status.Transitional() || s.Pending == nil {
+		if !s.Status.Transitional() || s.Pending == nil || waitsForOperator(s) {
 			continue
 		}
 		k := kinds[s.Pending.Kind]

@@ -49,7 +49,8 @@ func snapshot(t *testing.T, p *Platform) map[string]string {
 			xs[i].StartedAt = xs[i].StartedAt.Round(0)
 		}
 		info.CreatedAt = info.CreatedAt.Round(0)
-		for k, v := range map[string]any{"info": info, "world": w, "settings": set, "exchanges": xs} {
+		mails, _ := p.Outbox(ctx, info.Name, OutboxFilter{})
+		for k, v := range map[string]any{"info": info, "world": w, "settings": set, "exchanges": xs, "outbox": mails} {
 			b, err := json.Marshal(v)
 			if err != nil {
 				t.Fatal(err)

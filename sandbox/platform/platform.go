@@ -37,6 +37,9 @@ type Config struct {
 	HTTPClient *http.Client
 	Version    string
 	Logger     *slog.Logger
+	// OutboxCap is how many e-mails each workspace's outbox keeps, the
+	// newest; 0 means DefaultOutboxCap.
+	OutboxCap int
 }
 
 // Platform holds the workspaces.
@@ -75,6 +78,8 @@ type workspace struct {
 	// advancing is true while the clock fires events; one advance at a
 	// time.
 	advancing bool
+	// outbox holds the e-mails sent (manual provisioning mode, notices).
+	outbox outbox
 }
 
 // New returns a platform holding the workspaces the store saved, and the
@@ -125,7 +130,7 @@ func (p *Platform) load() error {
 		return err
 	}
 	for _, sw := range saved {
-		ws, err := restore(sw)
+		ws, err := restore(sw, p.cfg.OutboxCap)
 		if err != nil {
 			return err
 		}
@@ -178,6 +183,7 @@ func (p *Platform) CreateWorkspace(_ context.Context, req CreateWorkspace) (Work
 		seed:      req.Seed,
 		settings:  settings,
 		clock:     p.cfg.Epoch,
+		outbox:    outbox{cap: p.cfg.OutboxCap},
 	}
 	ws.world = world.Generate(req.Seed, ws.clock)
 	p.mu.Lock()
@@ -270,6 +276,7 @@ func (p *Platform) ResetWorkspace(ctx context.Context, name string) (WorkspaceIn
 	}
 	ws.clock = p.cfg.Epoch
 	ws.world = world.Generate(ws.seed, ws.clock)
+	ws.outbox.clear()
 	ws.generation++
 	info := ws.info()
 	b := ws.fullBatch()

@@ -119,6 +119,9 @@ func (p *Platform) CreateUser(ctx context.Context, name string, req CreateUserRe
 		})
 		u := &w.Users[len(w.Users)-1]
 		ws.touch(recUser, u.ID)
+		if ws.manual() {
+			return p.userByMail(ws, u, "create-user", vendorapi.EventUserCreate, "", nil), nil
+		}
 		return p.attachFlight(ws, u, req.Password, "create-user"), nil
 	}()
 	if err != nil {
@@ -141,6 +144,9 @@ func (p *Platform) AttachUser(ctx context.Context, name string, id int64, passwo
 		}
 		if err := ws.ready(); err != nil {
 			return nil, err
+		}
+		if ws.manual() {
+			return nil, world.Errorf(world.CodeConflict, "cannot attach user %d: in manual provisioning mode there is no vendor API to attach to; the vendor learns of users by e-mail", u.ID)
 		}
 		return p.attachFlight(ws, u, password, "attach-user"), nil
 	})
@@ -263,8 +269,15 @@ func (p *Platform) userOp(ctx context.Context, name string, id int64, check func
 
 // vendorOrLocal calls the vendor for an attached user. An unattached user
 // is the platform's alone: the change is made at once, with no call, as
-// the platform has nobody to tell.
+// the platform has nobody to tell. In manual provisioning mode the change
+// is made at once too, and the vendor is told by e-mail (userByMail).
 func (p *Platform) vendorOrLocal(ws *workspace, u *world.User, action string, event vendorapi.Event, body any, password string, ok func(*world.User, vendorapi.Answer)) (*userFlight, error) {
+	if ws.manual() {
+		if err := ws.ready(); err != nil {
+			return nil, err
+		}
+		return p.userByMail(ws, u, action, event, password, ok), nil
+	}
 	if u.VendorID != "" {
 		if err := ws.ready(); err != nil {
 			return nil, err

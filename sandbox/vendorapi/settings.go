@@ -125,6 +125,10 @@ func (s Settings) Validate() error {
 		if err := world.ValidateEmail(s.NotificationEmail); err != nil {
 			return world.Invalid("notification_email", "%v", err)
 		}
+	} else if s.Mode == ModeManual {
+		// Manual mode works by e-mail: without an address nobody would
+		// hear of an operation (seed 003, step 3).
+		return world.Invalid("notification_email", "is required in manual mode: it receives an e-mail for every operation")
 	}
 	if s.TimeoutMS < 0 || s.TimeoutMS > 300_000 {
 		return world.Invalid("timeout_ms", "must be between 0 and 300000, got %d", s.TimeoutMS)

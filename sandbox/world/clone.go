@@ -64,12 +64,19 @@ func cloneSubscription(s Subscription) Subscription {
 		s.ConsumedTo = &t
 	}
 	s.Charges = slices.Clone(s.Charges)
-	if s.Pending != nil {
-		op := *s.Pending
-		op.Resources = cloneMap(op.Resources)
-		s.Pending = &op
-	}
+	s.Pending = cloneOperation(s.Pending)
 	return s
+}
+
+// cloneOperation deep-copies an operation with the one it parked.
+func cloneOperation(op *Operation) *Operation {
+	if op == nil {
+		return nil
+	}
+	c := *op
+	c.Resources = cloneMap(c.Resources)
+	c.Parked = cloneOperation(c.Parked)
+	return &c
 }
 
 // cloneSlice copies xs applying deep to each element; nil stays nil.

@@ -364,6 +364,14 @@ type Operation struct {
 	// PrevStatus is the status to go back to on failure-free abort (manual
 	// decline) and the base for the failed status.
 	PrevStatus Status `json:"prev_status"`
+	// Manual: the vendor was told by e-mail (manual provisioning mode) and
+	// the operation waits for the operator to complete or fail it. It is
+	// not lost when the sandbox restarts, unlike a vendor call in flight.
+	Manual bool `json:"manual,omitempty"`
+	// Parked is the failed operation the subscription carried when this
+	// stop or delete went to waiting_for_manual_approve; a decline puts it
+	// back, so that the restored failed status can still be retried.
+	Parked *Operation `json:"parked,omitempty"`
 }
 
 // Order types.

@@ -752,6 +752,15 @@ type ClockEventOutcome string
 // ClockEventKind defines model for ClockEventKind.
 type ClockEventKind string
 
+// CompleteRequest defines model for CompleteRequest.
+type CompleteRequest struct {
+	// Attributes Subscription attributes the vendor set; only when completing a create.
+	Attributes *StringMap `json:"attributes,omitempty"`
+
+	// ExternalID The vendor's id of the subscription; required when completing a create, refused otherwise.
+	ExternalID *string `json:"external_id,omitempty"`
+}
+
 // ConsumptionRequest defines model for ConsumptionRequest.
 type ConsumptionRequest struct {
 	// From Absent means the end of the last pulled period, else the subscription's start date.
@@ -913,6 +922,12 @@ type ExchangeResponse struct {
 	Status  int64     `json:"status"`
 }
 
+// FailRequest defines model for FailRequest.
+type FailRequest struct {
+	// Message Why the vendor could not do it; becomes `last_error`.
+	Message string `json:"message"`
+}
+
 // HAR An HTTP Archive 1.2 document.
 type HAR struct {
 	Log struct {
@@ -967,7 +982,7 @@ type IntegrationSettings struct {
 	Headers StringMap        `json:"headers"`
 	Mode    ProvisioningMode `json:"mode"`
 
-	// NotificationEmail Receives the manual-mode e-mails.
+	// NotificationEmail Receives the manual-mode e-mails (the outbox); required when `mode` is `manual`.
 	NotificationEmail string `json:"notification_email"`
 
 	// OmitCreateQuery Drop ap_guid/reseller_id from /subscription/create.
@@ -1009,7 +1024,7 @@ type IntegrationSettingsUpdate struct {
 	Headers *StringMap        `json:"headers,omitempty"`
 	Mode    *ProvisioningMode `json:"mode,omitempty"`
 
-	// NotificationEmail Receives the manual-mode e-mails.
+	// NotificationEmail Receives the manual-mode e-mails (the outbox); required when `mode` is `manual`.
 	NotificationEmail *string `json:"notification_email,omitempty"`
 
 	// OmitCreateQuery Drop ap_guid/reseller_id from /subscription/create.
@@ -1025,9 +1040,36 @@ type IntegrationSettingsUpdate struct {
 	TimeoutMs *int64 `json:"timeout_ms,omitempty"`
 }
 
+// Mail defines model for Mail.
+type Mail struct {
+	Body string `json:"body"`
+
+	// CreatedAt The workspace clock when it was sent.
+	CreatedAt time.Time `json:"created_at"`
+	ID        int64     `json:"id"`
+
+	// Operation What the e-mail is about; a subscription operation kind or `user_…`.
+	Operation      string `json:"operation"`
+	Subject        string `json:"subject"`
+	SubscriptionID *int64 `json:"subscription_id,omitempty"`
+	To             string `json:"to"`
+	UserID         *int64 `json:"user_id,omitempty"`
+}
+
+// MailList defines model for MailList.
+type MailList struct {
+	Items []Mail `json:"items"`
+
+	// NextCursor The `after_id` of the next page; empty when this page is the last.
+	NextCursor string `json:"next_cursor"`
+}
+
 // Operation The operation a failed status came from, sent again by retry.
 type Operation struct {
-	Kind       OperationKind      `json:"kind"`
+	Kind OperationKind `json:"kind"`
+
+	// Manual The vendor was told by e-mail (manual provisioning mode); complete or fail the operation.
+	Manual     *bool              `json:"manual,omitempty"`
 	OrderID    *int64             `json:"order_id,omitempty"`
 	PeriodID   *int64             `json:"period_id,omitempty"`
 	PlanID     *int64             `json:"plan_id,omitempty"`
@@ -1722,6 +1764,18 @@ type ListOrdersParams struct {
 	SubscriptionID *int64 `form:"subscription_id,omitempty" json:"subscription_id,omitempty"`
 }
 
+// ListOutboxParams defines parameters for ListOutbox.
+type ListOutboxParams struct {
+	// Operation Only e-mails about this operation (`create`, `renew`, `stop`, `user_create`…).
+	Operation      *string `form:"operation,omitempty" json:"operation,omitempty"`
+	SubscriptionID *int64  `form:"subscription_id,omitempty" json:"subscription_id,omitempty"`
+	UserID         *int64  `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// AfterID Only e-mails with a larger id (the `next_cursor` of the previous page).
+	AfterID *int64 `form:"after_id,omitempty" json:"after_id,omitempty"`
+	Limit   *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // ListSubscriptionsParams defines parameters for ListSubscriptions.
 type ListSubscriptionsParams struct {
 	TenantID *int64              `form:"tenant_id,omitempty" json:"tenant_id,omitempty"`
@@ -1753,8 +1807,14 @@ type UpdateSubscriptionJSONRequestBody = SubscriptionPatch
 // ChangeResourcesJSONRequestBody defines body for ChangeResources for application/json ContentType.
 type ChangeResourcesJSONRequestBody = ChangeResourcesRequest
 
+// CompleteSubscriptionJSONRequestBody defines body for CompleteSubscription for application/json ContentType.
+type CompleteSubscriptionJSONRequestBody = CompleteRequest
+
 // PullConsumptionJSONRequestBody defines body for PullConsumption for application/json ContentType.
 type PullConsumptionJSONRequestBody = ConsumptionRequest
+
+// FailSubscriptionJSONRequestBody defines body for FailSubscription for application/json ContentType.
+type FailSubscriptionJSONRequestBody = FailRequest
 
 // RenewSubscriptionJSONRequestBody defines body for RenewSubscription for application/json ContentType.
 type RenewSubscriptionJSONRequestBody = RenewRequest
@@ -1830,6 +1890,9 @@ type ServerInterface interface {
 
 	// (GET /api/v1/workspaces/{ws}/orders/{id})
 	GetOrder(c *gin.Context, ws Workspace, id ID)
+	// ListOutbox The e-mails the platform sent, oldest first, paged forward with `after_id`.
+	// (GET /api/v1/workspaces/{ws}/outbox)
+	ListOutbox(c *gin.Context, ws Workspace, params ListOutboxParams)
 
 	// (GET /api/v1/workspaces/{ws}/plans)
 	ListPlans(c *gin.Context, ws Workspace)
@@ -1863,15 +1926,27 @@ type ServerInterface interface {
 	// ActivateSubscription Activate a stopped subscription; the platform calls `/subscription/activate`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/activate)
 	ActivateSubscription(c *gin.Context, ws Workspace, id ID)
+	// ApproveSubscription Approve the stop or delete waiting for manual approval; it then runs as it would have without one.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/approve)
+	ApproveSubscription(c *gin.Context, ws Workspace, id ID)
 	// ChangeResources Change resource quantities (a change order); the platform calls `/subscription/update`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/change-resources)
 	ChangeResources(c *gin.Context, ws Workspace, id ID)
+	// CompleteSubscription Report that the vendor carried out the manual operation the subscription waits for.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/complete)
+	CompleteSubscription(c *gin.Context, ws Workspace, id ID)
 	// PullConsumption Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption)
 	PullConsumption(c *gin.Context, ws Workspace, id ID)
+	// DeclineSubscription Decline the stop or delete waiting for manual approval; the subscription goes back to its previous status.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/decline)
+	DeclineSubscription(c *gin.Context, ws Workspace, id ID)
 	// DeleteSubscription Delete; the platform calls `/subscription/delete`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/delete)
 	DeleteSubscription(c *gin.Context, ws Workspace, id ID)
+	// FailSubscription Report that the vendor could not carry out the manual operation the subscription waits for.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/fail)
+	FailSubscription(c *gin.Context, ws Workspace, id ID)
 	// RenewSubscription Renew (a renewal order); the platform calls `/subscription/renew`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/renew)
 	RenewSubscription(c *gin.Context, ws Workspace, id ID)
@@ -2680,6 +2755,74 @@ func (siw *ServerInterfaceWrapper) GetOrder(c *gin.Context) {
 	siw.Handler.GetOrder(c, ws, id)
 }
 
+// ListOutbox operation middleware
+func (siw *ServerInterfaceWrapper) ListOutbox(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOutboxParams
+
+	// ------------- Optional query parameter "operation" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "operation", c.Request.URL.Query(), &params.Operation, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter operation: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "subscription_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "subscription_id", c.Request.URL.Query(), &params.SubscriptionID, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter subscription_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "user_id", c.Request.URL.Query(), &params.UserID, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter user_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "after_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "after_id", c.Request.URL.Query(), &params.AfterID, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter after_id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListOutbox(c, ws, params)
+}
+
 // ListPlans operation middleware
 func (siw *ServerInterfaceWrapper) ListPlans(c *gin.Context) {
 
@@ -3027,6 +3170,40 @@ func (siw *ServerInterfaceWrapper) ActivateSubscription(c *gin.Context) {
 	siw.Handler.ActivateSubscription(c, ws, id)
 }
 
+// ApproveSubscription operation middleware
+func (siw *ServerInterfaceWrapper) ApproveSubscription(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ApproveSubscription(c, ws, id)
+}
+
 // ChangeResources operation middleware
 func (siw *ServerInterfaceWrapper) ChangeResources(c *gin.Context) {
 
@@ -3059,6 +3236,40 @@ func (siw *ServerInterfaceWrapper) ChangeResources(c *gin.Context) {
 	}
 
 	siw.Handler.ChangeResources(c, ws, id)
+}
+
+// CompleteSubscription operation middleware
+func (siw *ServerInterfaceWrapper) CompleteSubscription(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CompleteSubscription(c, ws, id)
 }
 
 // PullConsumption operation middleware
@@ -3095,6 +3306,40 @@ func (siw *ServerInterfaceWrapper) PullConsumption(c *gin.Context) {
 	siw.Handler.PullConsumption(c, ws, id)
 }
 
+// DeclineSubscription operation middleware
+func (siw *ServerInterfaceWrapper) DeclineSubscription(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DeclineSubscription(c, ws, id)
+}
+
 // DeleteSubscription operation middleware
 func (siw *ServerInterfaceWrapper) DeleteSubscription(c *gin.Context) {
 
@@ -3127,6 +3372,40 @@ func (siw *ServerInterfaceWrapper) DeleteSubscription(c *gin.Context) {
 	}
 
 	siw.Handler.DeleteSubscription(c, ws, id)
+}
+
+// FailSubscription operation middleware
+func (siw *ServerInterfaceWrapper) FailSubscription(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.FailSubscription(c, ws, id)
 }
 
 // RenewSubscription operation middleware
@@ -3755,6 +4034,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/order-attributes", wrapper.GetOrderAttributes)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/orders", wrapper.ListOrders)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/orders/:id", wrapper.GetOrder)
+	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/outbox", wrapper.ListOutbox)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/plans", wrapper.ListPlans)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/plans/:id", wrapper.GetPlan)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/replays", wrapper.CreateReplay)
@@ -3766,9 +4046,13 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id", wrapper.GetSubscription)
 	router.PATCH(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id", wrapper.UpdateSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/activate", wrapper.ActivateSubscription)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/approve", wrapper.ApproveSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/change-resources", wrapper.ChangeResources)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/complete", wrapper.CompleteSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/consumption", wrapper.PullConsumption)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/decline", wrapper.DeclineSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/delete", wrapper.DeleteSubscription)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/fail", wrapper.FailSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/renew", wrapper.RenewSubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/retry", wrapper.RetrySubscription)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id/stop", wrapper.StopSubscription)
@@ -5044,6 +5328,74 @@ func (response GetOrderdefaultJSONResponse) VisitGetOrderResponse(w http.Respons
 	return err
 }
 
+type ListOutboxRequestObject struct {
+	Ws     Workspace `json:"ws"`
+	Params ListOutboxParams
+}
+
+type ListOutboxResponseObject interface {
+	VisitListOutboxResponse(w http.ResponseWriter) error
+}
+
+type ListOutbox200JSONResponse MailList
+
+func (response ListOutbox200JSONResponse) VisitListOutboxResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutbox400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response ListOutbox400JSONResponse) VisitListOutboxResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutbox404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ListOutbox404JSONResponse) VisitListOutboxResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOutboxdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListOutboxdefaultJSONResponse) VisitListOutboxResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListPlansRequestObject struct {
 	Ws Workspace `json:"ws"`
 }
@@ -5832,6 +6184,74 @@ func (response ActivateSubscriptiondefaultJSONResponse) VisitActivateSubscriptio
 	return err
 }
 
+type ApproveSubscriptionRequestObject struct {
+	Ws Workspace `json:"ws"`
+	ID ID        `json:"id"`
+}
+
+type ApproveSubscriptionResponseObject interface {
+	VisitApproveSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type ApproveSubscription200JSONResponse struct{ OperationResultJSONResponse }
+
+func (response ApproveSubscription200JSONResponse) VisitApproveSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveSubscription404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response ApproveSubscription404JSONResponse) VisitApproveSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveSubscription409JSONResponse struct{ ConflictJSONResponse }
+
+func (response ApproveSubscription409JSONResponse) VisitApproveSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveSubscriptiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ApproveSubscriptiondefaultJSONResponse) VisitApproveSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ChangeResourcesRequestObject struct {
 	Ws   Workspace `json:"ws"`
 	ID   ID        `json:"id"`
@@ -5904,6 +6324,89 @@ type ChangeResourcesdefaultJSONResponse struct {
 }
 
 func (response ChangeResourcesdefaultJSONResponse) VisitChangeResourcesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteSubscriptionRequestObject struct {
+	Ws   Workspace `json:"ws"`
+	ID   ID        `json:"id"`
+	Body *CompleteSubscriptionJSONRequestBody
+}
+
+type CompleteSubscriptionResponseObject interface {
+	VisitCompleteSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type CompleteSubscription200JSONResponse struct{ OperationResultJSONResponse }
+
+func (response CompleteSubscription200JSONResponse) VisitCompleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteSubscription400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response CompleteSubscription400JSONResponse) VisitCompleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteSubscription404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response CompleteSubscription404JSONResponse) VisitCompleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteSubscription409JSONResponse struct{ ConflictJSONResponse }
+
+func (response CompleteSubscription409JSONResponse) VisitCompleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CompleteSubscriptiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response CompleteSubscriptiondefaultJSONResponse) VisitCompleteSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5998,6 +6501,74 @@ func (response PullConsumptiondefaultJSONResponse) VisitPullConsumptionResponse(
 	return err
 }
 
+type DeclineSubscriptionRequestObject struct {
+	Ws Workspace `json:"ws"`
+	ID ID        `json:"id"`
+}
+
+type DeclineSubscriptionResponseObject interface {
+	VisitDeclineSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type DeclineSubscription200JSONResponse struct{ OperationResultJSONResponse }
+
+func (response DeclineSubscription200JSONResponse) VisitDeclineSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineSubscription404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response DeclineSubscription404JSONResponse) VisitDeclineSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineSubscription409JSONResponse struct{ ConflictJSONResponse }
+
+func (response DeclineSubscription409JSONResponse) VisitDeclineSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeclineSubscriptiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response DeclineSubscriptiondefaultJSONResponse) VisitDeclineSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteSubscriptionRequestObject struct {
 	Ws Workspace `json:"ws"`
 	ID ID        `json:"id"`
@@ -6069,6 +6640,89 @@ type DeleteSubscriptiondefaultJSONResponse struct {
 }
 
 func (response DeleteSubscriptiondefaultJSONResponse) VisitDeleteSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FailSubscriptionRequestObject struct {
+	Ws   Workspace `json:"ws"`
+	ID   ID        `json:"id"`
+	Body *FailSubscriptionJSONRequestBody
+}
+
+type FailSubscriptionResponseObject interface {
+	VisitFailSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type FailSubscription200JSONResponse struct{ OperationResultJSONResponse }
+
+func (response FailSubscription200JSONResponse) VisitFailSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FailSubscription400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response FailSubscription400JSONResponse) VisitFailSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FailSubscription404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response FailSubscription404JSONResponse) VisitFailSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FailSubscription409JSONResponse struct{ ConflictJSONResponse }
+
+func (response FailSubscription409JSONResponse) VisitFailSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type FailSubscriptiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response FailSubscriptiondefaultJSONResponse) VisitFailSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -7568,6 +8222,9 @@ type StrictServerInterface interface {
 
 	// (GET /api/v1/workspaces/{ws}/orders/{id})
 	GetOrder(ctx context.Context, request GetOrderRequestObject) (GetOrderResponseObject, error)
+	// ListOutbox The e-mails the platform sent, oldest first, paged forward with `after_id`.
+	// (GET /api/v1/workspaces/{ws}/outbox)
+	ListOutbox(ctx context.Context, request ListOutboxRequestObject) (ListOutboxResponseObject, error)
 
 	// (GET /api/v1/workspaces/{ws}/plans)
 	ListPlans(ctx context.Context, request ListPlansRequestObject) (ListPlansResponseObject, error)
@@ -7601,15 +8258,27 @@ type StrictServerInterface interface {
 	// ActivateSubscription Activate a stopped subscription; the platform calls `/subscription/activate`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/activate)
 	ActivateSubscription(ctx context.Context, request ActivateSubscriptionRequestObject) (ActivateSubscriptionResponseObject, error)
+	// ApproveSubscription Approve the stop or delete waiting for manual approval; it then runs as it would have without one.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/approve)
+	ApproveSubscription(ctx context.Context, request ApproveSubscriptionRequestObject) (ApproveSubscriptionResponseObject, error)
 	// ChangeResources Change resource quantities (a change order); the platform calls `/subscription/update`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/change-resources)
 	ChangeResources(ctx context.Context, request ChangeResourcesRequestObject) (ChangeResourcesResponseObject, error)
+	// CompleteSubscription Report that the vendor carried out the manual operation the subscription waits for.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/complete)
+	CompleteSubscription(ctx context.Context, request CompleteSubscriptionRequestObject) (CompleteSubscriptionResponseObject, error)
 	// PullConsumption Pull the units a pay-as-you-go subscription consumed in a period (`/subscription/consumption`) and charge them.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/consumption)
 	PullConsumption(ctx context.Context, request PullConsumptionRequestObject) (PullConsumptionResponseObject, error)
+	// DeclineSubscription Decline the stop or delete waiting for manual approval; the subscription goes back to its previous status.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/decline)
+	DeclineSubscription(ctx context.Context, request DeclineSubscriptionRequestObject) (DeclineSubscriptionResponseObject, error)
 	// DeleteSubscription Delete; the platform calls `/subscription/delete`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/delete)
 	DeleteSubscription(ctx context.Context, request DeleteSubscriptionRequestObject) (DeleteSubscriptionResponseObject, error)
+	// FailSubscription Report that the vendor could not carry out the manual operation the subscription waits for.
+	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/fail)
+	FailSubscription(ctx context.Context, request FailSubscriptionRequestObject) (FailSubscriptionResponseObject, error)
 	// RenewSubscription Renew (a renewal order); the platform calls `/subscription/renew`.
 	// (POST /api/v1/workspaces/{ws}/subscriptions/{id}/renew)
 	RenewSubscription(ctx context.Context, request RenewSubscriptionRequestObject) (RenewSubscriptionResponseObject, error)
@@ -8274,6 +8943,33 @@ func (sh *strictHandler) GetOrder(ctx *gin.Context, ws Workspace, id ID) {
 	}
 }
 
+// ListOutbox operation middleware
+func (sh *strictHandler) ListOutbox(ctx *gin.Context, ws Workspace, params ListOutboxParams) {
+	var request ListOutboxRequestObject
+
+	request.Ws = ws
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOutbox(ctx, request.(ListOutboxRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOutbox")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListOutboxResponseObject); ok {
+		if err := validResponse.VisitListOutboxResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListPlans operation middleware
 func (sh *strictHandler) ListPlans(ctx *gin.Context, ws Workspace) {
 	var request ListPlansRequestObject
@@ -8620,6 +9316,33 @@ func (sh *strictHandler) ActivateSubscription(ctx *gin.Context, ws Workspace, id
 	}
 }
 
+// ApproveSubscription operation middleware
+func (sh *strictHandler) ApproveSubscription(ctx *gin.Context, ws Workspace, id ID) {
+	var request ApproveSubscriptionRequestObject
+
+	request.Ws = ws
+	request.ID = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ApproveSubscription(ctx, request.(ApproveSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ApproveSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ApproveSubscriptionResponseObject); ok {
+		if err := validResponse.VisitApproveSubscriptionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ChangeResources operation middleware
 func (sh *strictHandler) ChangeResources(ctx *gin.Context, ws Workspace, id ID) {
 	var request ChangeResourcesRequestObject
@@ -8658,6 +9381,54 @@ func (sh *strictHandler) ChangeResources(ctx *gin.Context, ws Workspace, id ID) 
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ChangeResourcesResponseObject); ok {
 		if err := validResponse.VisitChangeResourcesResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CompleteSubscription operation middleware
+func (sh *strictHandler) CompleteSubscription(ctx *gin.Context, ws Workspace, id ID) {
+	var request CompleteSubscriptionRequestObject
+
+	request.Ws = ws
+	request.ID = id
+
+	var body CompleteSubscriptionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(ctx, err)
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CompleteSubscription(ctx, request.(CompleteSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CompleteSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CompleteSubscriptionResponseObject); ok {
+		if err := validResponse.VisitCompleteSubscriptionResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -8713,6 +9484,33 @@ func (sh *strictHandler) PullConsumption(ctx *gin.Context, ws Workspace, id ID) 
 	}
 }
 
+// DeclineSubscription operation middleware
+func (sh *strictHandler) DeclineSubscription(ctx *gin.Context, ws Workspace, id ID) {
+	var request DeclineSubscriptionRequestObject
+
+	request.Ws = ws
+	request.ID = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeclineSubscription(ctx, request.(DeclineSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeclineSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DeclineSubscriptionResponseObject); ok {
+		if err := validResponse.VisitDeclineSubscriptionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // DeleteSubscription operation middleware
 func (sh *strictHandler) DeleteSubscription(ctx *gin.Context, ws Workspace, id ID) {
 	var request DeleteSubscriptionRequestObject
@@ -8733,6 +9531,51 @@ func (sh *strictHandler) DeleteSubscription(ctx *gin.Context, ws Workspace, id I
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(DeleteSubscriptionResponseObject); ok {
 		if err := validResponse.VisitDeleteSubscriptionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// FailSubscription operation middleware
+func (sh *strictHandler) FailSubscription(ctx *gin.Context, ws Workspace, id ID) {
+	var request FailSubscriptionRequestObject
+
+	request.Ws = ws
+	request.ID = id
+
+	var body FailSubscriptionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.FailSubscription(ctx, request.(FailSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "FailSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(FailSubscriptionResponseObject); ok {
+		if err := validResponse.VisitFailSubscriptionResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
