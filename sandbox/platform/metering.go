@@ -11,6 +11,7 @@ package platform
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -95,7 +96,7 @@ func (p *Platform) resourceGate(ws *workspace, s *world.Subscription, op world.O
 	switch op.Kind {
 	case world.OpChangeResources, world.OpSwitchPlan:
 	case world.OpRenew:
-		if maps(s.Resources, op.Resources) {
+		if maps.Equal(s.Resources, op.Resources) {
 			return nil, nil
 		}
 	default:
@@ -174,7 +175,7 @@ func (p *Platform) flyGated(ctx context.Context, g *gate, chk check) (Result, er
 
 // sameOperation reports whether b is the operation a was validated as.
 func sameOperation(a, b world.Operation) bool {
-	return a.Kind == b.Kind && a.PlanID == b.PlanID && a.PeriodID == b.PeriodID && maps(a.Resources, b.Resources)
+	return a.Kind == b.Kind && a.PlanID == b.PlanID && a.PeriodID == b.PeriodID && maps.Equal(a.Resources, b.Resources)
 }
 
 // commitLocked records x with whatever changed under ws.mu, unlocks and
@@ -669,7 +670,7 @@ func checkAttributes(defs []vendorapi.OrderAttribute, values map[string]string) 
 		known[d.Key] = d
 		keys = append(keys, d.Key)
 	}
-	for _, k := range sortedKeys(values) {
+	for _, k := range slices.Sorted(maps.Keys(values)) {
 		d, ok := known[k]
 		if !ok {
 			asks := "none"
@@ -692,15 +693,6 @@ func checkAttributes(defs []vendorapi.OrderAttribute, values map[string]string) 
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // callsVendor refuses a request whose only purpose is a vendor call when

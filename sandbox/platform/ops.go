@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -435,7 +436,7 @@ func (p *Platform) ChangeResources(ctx context.Context, name string, id int64, r
 		if !s.Ability.AddResources && addsResources(s.Resources, res) {
 			return world.Operation{}, world.Errorf(world.CodeConflict, "cannot add resources to trial subscription %d; renew or switch it to a paid period first", s.ID)
 		}
-		if maps(s.Resources, res) {
+		if maps.Equal(s.Resources, res) {
 			return world.Operation{}, world.Invalid("resources", "the quantities are already %v; nothing to change", res)
 		}
 		return world.Operation{Kind: world.OpChangeResources, PlanID: s.PlanID, PeriodID: s.PeriodID, Resources: res}, nil
@@ -754,18 +755,6 @@ func addsResources(old, new map[string]int64) bool {
 		}
 	}
 	return false
-}
-
-func maps(a, b map[string]int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if bv, ok := b[k]; !ok || bv != v {
-			return false
-		}
-	}
-	return true
 }
 
 func cleanAttributes(in map[string]string) (map[string]string, error) {
