@@ -370,6 +370,19 @@ func TestClockRenewalRefusedThenGraced(t *testing.T) {
 	if s := e.sub(id); s.Status != "stopped" {
 		t.Errorf("after grace: %s", s.Status)
 	}
+
+	// Activated without a renewal, it is still past its expiry: the
+	// next advance judges it afresh. Auto-renew is on, so it renews.
+	if r := e.manualOp(fmt.Sprintf("/subscriptions/%d/activate", id), nil, 200); r.Subscription.Status != "active" {
+		t.Fatalf("activate: %+v", r.Subscription)
+	}
+	r = e.advance(map[string]any{"by": "1h"})
+	if ev := findEvent(r.Events, id, "auto_renew"); ev == nil || ev.Outcome != "done" || ev.Status != "active" {
+		t.Errorf("an activated subscription past its expiry, auto-renew on: %+v", ev)
+	}
+	if s := e.sub(id); s.ExpirationDate == nil || !s.ExpirationDate.After(e.clock().Now) {
+		t.Errorf("after the renewal it expires at %v", s.ExpirationDate)
+	}
 }
 
 // TestClockSlowVendor: time-driven calls to a vendor slower than the
@@ -637,7 +650,8 @@ func TestClockBillingNotices(t *testing.T) {
 
 // TestClockPullsConsumption: on each billing day the clock pulls a
 // pay-as-you-go subscription's consumption from the example vendor and
-// prices it exactly; the next pull starts where the last ended.
+// prices it exactly; the next pull starts where the last ended, and after
+// a failed pull the next billing day catches up.
 func TestClockPullsConsumption(t *testing.T) {
 	e := newEnv(t, 1)
 	terms, plans := e.termsAndPlans()
@@ -661,10 +675,23 @@ func TestClockPullsConsumption(t *testing.T) {
 	if !day.After(epoch) {
 		day = day.AddDate(0, 1, 0)
 	}
+	// The first billing day's pull fails; nothing is charged, and the
+	// next billing day pulls everything since the start.
+	e.vendor.SetFault(examplevendor.Fault{Endpoint: "subscription/consumption", Status: 503, Message: "metering is down"})
 	r := e.advance(map[string]any{"to": day.Format(time.RFC3339)})
+	e.vendor.ClearFaults()
 	ev := findEvent(r.Events, s.ID, "consumption")
+	if ev == nil || ev.Outcome != "failed" || !strings.Contains(ev.Message, "metering is down") || len(ev.ExchangeIDs) != 1 {
+		t.Fatalf("consumption event while metering is down: %+v", ev)
+	}
+	day = day.AddDate(0, 1, 0)
+	r = e.advance(map[string]any{"to": day.Format(time.RFC3339)})
+	ev = findEvent(r.Events, s.ID, "consumption")
 	if ev == nil || ev.Outcome != "done" || len(ev.ExchangeIDs) != 1 || !ev.At.Equal(day) {
 		t.Fatalf("consumption event: %+v", ev)
+	}
+	if x := e.exchange(ev.ExchangeIDs[0]); x.Action != "clock.consumption" {
+		t.Errorf("the pull is recorded as %q", x.Action)
 	}
 	var got meteredSub
 	e.do("GET", e.ws(fmt.Sprintf("/subscriptions/%d", s.ID)), nil, &got)
@@ -683,7 +710,7 @@ func TestClockPullsConsumption(t *testing.T) {
 	}
 	r = e.advance(map[string]any{"to": day.AddDate(0, 1, 0).Format(time.RFC3339)})
 	if ev := findEvent(r.Events, s.ID, "consumption"); ev == nil || ev.Outcome != "done" {
-		t.Fatalf("second billing day: %+v", ev)
+		t.Fatalf("the next billing day: %+v", ev)
 	}
 	e.do("GET", e.ws(fmt.Sprintf("/subscriptions/%d", s.ID)), nil, &got)
 	if last := got.Charges[len(got.Charges)-1]; !last.From.Equal(day) || !last.To.Equal(day.AddDate(0, 1, 0)) {
@@ -700,7 +727,7 @@ func TestClockManualMode(t *testing.T) {
 	before := len(e.vendor.Requests())
 	r := e.advance(map[string]any{"to": epoch.AddDate(0, 1, -1).Format(time.RFC3339)})
 	ev := findEvent(r.Events, ids[0], "auto_renew")
-	if ev == nil || ev.Outcome != "waiting" || ev.Status != "renewing" || len(ev.ExchangeIDs) != 0 {
+	if ev == nil || ev.Outcome != "waiting" || ev.Status != "renewing" || len(ev.ExchangeIDs) != 0 || ev.OrderID == 0 {
 		t.Fatalf("auto-renew in manual mode: %+v", ev)
 	}
 	if n := len(e.vendor.Requests()); n != before {
@@ -726,5 +753,22 @@ func TestClockManualMode(t *testing.T) {
 	}
 	if n := len(e.vendor.Requests()); n != before {
 		t.Errorf("manual mode: %d calls to the vendor", n-before)
+	}
+}
+
+// TestClockActivatedPastExpiry: a lapsed subscription activated without a
+// renewal is past its expiry, and the clock grades it again rather than
+// leaving it active for good.
+func TestClockActivatedPastExpiry(t *testing.T) {
+	e := newEnv(t, 1)
+	id := e.order(map[string]any{"tenant_id": e.firstTenant(), "plan_id": e.findPlan(recurringMonthly).ID, "auto_renew": false}).Subscription.ID
+	e.advance(map[string]any{"by": "1mo8d"})
+	if s := e.sub(id); s.Status != "stopped" {
+		t.Fatalf("after expiry and grace: %s", s.Status)
+	}
+	e.manualOp(fmt.Sprintf("/subscriptions/%d/activate", id), nil, 200)
+	r := e.advance(map[string]any{"by": "1h"})
+	if ev := findEvent(r.Events, id, "expire"); ev == nil || ev.Status != "graced" {
+		t.Errorf("expire after the activation: %+v", ev)
 	}
 }

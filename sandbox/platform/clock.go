@@ -40,8 +40,10 @@ var eventRank = map[string]int{
 const (
 	// OutcomeDone: the platform did it (and the vendor, when called, agreed).
 	OutcomeDone = "done"
-	// OutcomeFailed: the vendor refused, timed out or could not be reached;
-	// the subscription is in the failed status with last_error.
+	// OutcomeFailed: the vendor refused, timed out or could not be reached.
+	// An operation leaves the subscription in its failed status with
+	// last_error; a consumption pull changes nothing, and the next billing
+	// day pulls the whole period since the last good pull.
 	OutcomeFailed = "failed"
 	// OutcomeRefused: the platform's rules did not allow it at that time
 	// (say the workspace has no api_path); the message says why. It is
@@ -140,6 +142,11 @@ func addSpan(t time.Time, span string) (time.Time, error) {
 			dur += time.Duration(n) * time.Minute
 		case "s":
 			dur += time.Duration(n) * time.Second
+		}
+		// Each part is at most 100,000 hours, far below what a Duration
+		// holds, so checking the sum part by part keeps it from wrapping.
+		if dur > maxAdvance || y > 100_000 || mo > 1_000_000 || d > 10_000_000 {
+			return t, fmt.Errorf("%q is more than one advance may cover (50 years)", span)
 		}
 		pos = m[1]
 	}
@@ -258,7 +265,13 @@ func (ws *workspace) eventsOf(s *world.Subscription, now time.Time, emit func(du
 		if s.ConsumedTo != nil {
 			from = *s.ConsumedTo
 		}
-		add(EventConsumption, nextBillingDay(term.BillingDay, from))
+		due := nextBillingDay(term.BillingDay, from)
+		// A pull that failed leaves ConsumedTo where it was; the next
+		// billing day pulls everything since then.
+		if m, ok := s.ClockMarks[EventConsumption]; ok && !m.Before(due) {
+			due = nextBillingDay(term.BillingDay, m)
+		}
+		add(EventConsumption, due)
 	}
 	if lead := ws.settings.NoticeDays(); lead >= 0 && noticeStatus(s) && term.BillingDay > 0 {
 		day := nextBillingDay(term.BillingDay, now)
@@ -364,17 +377,22 @@ func (p *Platform) Advance(ctx context.Context, name string, req AdvanceRequest)
 		return AdvanceResult{}, world.Errorf(world.CodeConflict, "the clock of workspace %q is already advancing; wait for that advance to finish", name)
 	}
 	ws.advancing = true
+	abort := make(chan struct{})
+	ws.abort = abort
 	gen := ws.generation
 	set := cloneSettings(ws.settings)
 	ws.mu.Unlock()
 	defer func() {
 		ws.mu.Lock()
 		ws.advancing = false
+		if ws.abort == abort {
+			ws.abort = nil
+		}
 		ws.mu.Unlock()
 	}()
 
 	ctx = context.WithoutCancel(ctx)
-	d := newDispatcher(set.Concurrency(), set.DispatchRate)
+	d := newDispatcher(set.Concurrency(), set.DispatchRate, abort)
 	defer d.close()
 	res := AdvanceResult{From: from, Now: from, Events: []ClockEvent{}}
 	record := func(ev *ClockEvent) {
@@ -511,9 +529,9 @@ func (p *Platform) fire(ctx context.Context, ws *workspace, e due) (*ClockEvent,
 	case EventConsumption:
 		// The pull takes the lock itself: it runs as a job.
 		to := e.at
-		name, id := ws.name, s.ID
+		name, id, gen := ws.name, s.ID, ws.generation
 		return ev, func(ev *ClockEvent) {
-			res, err := p.PullConsumption(ctx, name, id, ConsumptionRequest{To: &to})
+			res, err := p.pullConsumption(ctx, name, ws, gen, id, ConsumptionRequest{To: &to}, "clock."+EventConsumption)
 			if err != nil {
 				ev.Outcome, ev.Message = OutcomeRefused, err.Error()
 				return
@@ -552,7 +570,18 @@ func (p *Platform) fire(ctx context.Context, ws *workspace, e due) (*ClockEvent,
 	}
 	ev.Status = s.Status
 	ev.OrderID = f.op.OrderID
+	if f.done != nil && f.done.Order != nil {
+		// Parked or mailed: no call to make, but an order may be open.
+		ev.OrderID = f.done.Order.ID
+	}
+	abort := ws.abort
 	return ev, func(ev *ClockEvent) {
+		select {
+		case <-abort:
+			ev.Outcome, ev.Message = OutcomeRefused, "the workspace was reset or deleted before the call was made"
+			return
+		default:
+		}
 		res, err := p.fly(ctx, f)
 		if err != nil {
 			ev.Outcome, ev.Message = OutcomeRefused, err.Error()

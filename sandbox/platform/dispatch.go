@@ -19,12 +19,15 @@ type dispatcher struct {
 
 	// interval between call starts; zero when unbounded.
 	interval time.Duration
+	// abort ends waits for a slot: the workspace was reset or deleted,
+	// and the jobs left only record that.
+	abort <-chan struct{}
 	rmu      sync.Mutex
 	nextSlot time.Time
 }
 
-func newDispatcher(n int, rate float64) *dispatcher {
-	d := &dispatcher{}
+func newDispatcher(n int, rate float64, abort <-chan struct{}) *dispatcher {
+	d := &dispatcher{abort: abort}
 	d.cond = sync.NewCond(&d.mu)
 	if rate > 0 {
 		d.interval = time.Duration(float64(time.Second) / rate)
@@ -78,7 +81,12 @@ func (d *dispatcher) pace() {
 	d.nextSlot = slot.Add(d.interval)
 	d.rmu.Unlock()
 	if wait := time.Until(slot); wait > 0 {
-		time.Sleep(wait)
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-d.abort:
+		}
 	}
 }
 

@@ -399,7 +399,7 @@ func (p *Platform) userByMail(ws *workspace, u *world.User, action string, event
 	u.LastError = ""
 	ws.touch(recUser, u.ID)
 	ws.notify(userMail(ws, u, event))
-	return &userFlight{ws: ws, userID: u.ID, action: action, password: password}
+	return p.localUser(ws, u, action, password)
 }
 
 // manual reports whether the workspace is in manual provisioning mode.

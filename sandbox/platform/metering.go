@@ -324,12 +324,23 @@ func (p *Platform) meterCall(ws *workspace, s *world.Subscription, event vendora
 // beyond int64) changes nothing and is the Result's Refusal. The clock
 // calls it on the billing day with the default period.
 func (p *Platform) PullConsumption(ctx context.Context, name string, id int64, req ConsumptionRequest) (ConsumptionResult, error) {
+	return p.pullConsumption(ctx, name, nil, 0, id, req, "consumption")
+}
+
+// pullConsumption is PullConsumption recorded as action. With for set,
+// it refuses unless the workspace is still that one in generation gen:
+// the clock queues pulls, and a reset or a new workspace of the same
+// name meanwhile must not be charged for the old world's time.
+func (p *Platform) pullConsumption(ctx context.Context, name string, owner *workspace, gen int, id int64, req ConsumptionRequest, action string) (ConsumptionResult, error) {
 	ws, err := p.lock(name)
 	if err != nil {
 		return ConsumptionResult{}, err
 	}
 	m, err := func() (*meterCall, error) {
 		defer ws.mu.Unlock()
+		if owner != nil && (ws != owner || ws.generation != gen) {
+			return nil, world.Errorf(world.CodeConflict, "workspace %q was reset or replaced before the clock's consumption pull of subscription %d ran", name, id)
+		}
 		s, ok := ws.world.Subscription(id)
 		if !ok {
 			return nil, world.NotFound("subscription", id)
@@ -365,7 +376,7 @@ func (p *Platform) PullConsumption(ctx context.Context, name string, id int64, r
 		return ConsumptionResult{}, err
 	}
 	ans := p.client.Send(context.WithoutCancel(ctx), m.call)
-	x := exchange(ctx, ans, m.now, "consumption", id, 0, 0)
+	x := exchange(ctx, ans, m.now, action, id, 0, 0)
 	if err := p.land(ws, m.gen, x); err != nil {
 		return ConsumptionResult{}, err
 	}

@@ -260,6 +260,12 @@ func applySuccess(w *world.World, s *world.Subscription, op world.Operation, ans
 	}
 	s.LastError = ""
 	s.Pending = nil
+	// The subscription has moved on: the clock's lifecycle events are to
+	// be judged afresh (an activated subscription past its expiry is due
+	// to expire again). Notices and pulls are marked by their own day.
+	for _, k := range []string{EventAutoRenew, EventExpire, EventTrialEnd, EventGraceEnd, EventStopPeriodEnd} {
+		delete(s.ClockMarks, k)
+	}
 }
 
 // expiry is when a period bought at from ends; nil when it never does.

@@ -80,6 +80,17 @@ type workspace struct {
 	advancing bool
 	// outbox holds the e-mails sent (manual provisioning mode, notices).
 	outbox outbox
+	// abort is closed by a reset or a deletion during an advance, so
+	// that its queued calls are not made for a world that is gone.
+	abort chan struct{}
+}
+
+// stopAdvance aborts an advance in progress. Call with ws.mu held.
+func (ws *workspace) stopAdvance() {
+	if ws.abort != nil {
+		close(ws.abort)
+		ws.abort = nil
+	}
 }
 
 // New returns a platform holding the workspaces the store saved, and the
@@ -256,6 +267,7 @@ func (p *Platform) DeleteWorkspace(ctx context.Context, name string) error {
 	delete(p.workspaces, name)
 	ws.mu.Lock()
 	ws.deleted = true
+	ws.stopAdvance()
 	b := &journal.Batch{Workspace: name, Delete: true}
 	p.store.Submit(b)
 	ws.mu.Unlock()
@@ -278,6 +290,7 @@ func (p *Platform) ResetWorkspace(ctx context.Context, name string) (WorkspaceIn
 	ws.world = world.Generate(ws.seed, ws.clock)
 	ws.outbox.clear()
 	ws.generation++
+	ws.stopAdvance()
 	info := ws.info()
 	b := ws.fullBatch()
 	b.ClearExchanges = true

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/apsandbox/apsandbox/sandbox/journal"
 	"github.com/apsandbox/apsandbox/sandbox/vendorapi"
 	"github.com/apsandbox/apsandbox/sandbox/world"
 )
@@ -57,6 +58,20 @@ type userFlight struct {
 	password string
 	call     vendorapi.Call
 	ok       func(u *world.User, ans vendorapi.Answer)
+	// done and batch belong to an operation that made its change at once
+	// (no call): its answer and its batch were taken under the lock that
+	// made the change, so a reset after it cannot come in between.
+	done  *UserResult
+	batch *journal.Batch
+}
+
+// localUser finishes, with ws.mu held, a user operation that calls no
+// one: it takes the answer and submits the change.
+func (p *Platform) localUser(ws *workspace, u *world.User, action, password string) *userFlight {
+	b := ws.batch()
+	p.store.Submit(b)
+	return &userFlight{ws: ws, userID: u.ID, action: action, password: password, batch: b,
+		done: &UserResult{User: *u, Password: password, ExchangeIDs: []int64{}}}
 }
 
 // CreateUser creates a user on a tenant and attaches it to the vendor's
@@ -287,7 +302,7 @@ func (p *Platform) vendorOrLocal(ws *workspace, u *world.User, action string, ev
 	ok(u, vendorapi.Answer{})
 	u.LastError = ""
 	ws.touch(recUser, u.ID)
-	return &userFlight{ws: ws, userID: u.ID, action: action, password: password}, nil
+	return p.localUser(ws, u, action, password), nil
 }
 
 // userFlight marks u busy and prepares the call. Call with ws.mu held.
@@ -322,17 +337,11 @@ func (p *Platform) userFlight(ws *workspace, u *world.User, action string, event
 // records the answer; a flight without a call only records the change.
 func (p *Platform) flyUser(ctx context.Context, f *userFlight) (UserResult, error) {
 	ws := f.ws
-	if f.ok == nil {
-		ws.mu.Lock()
-		u, _ := ws.world.User(f.userID)
-		res := UserResult{User: *u, Password: f.password, ExchangeIDs: []int64{}}
-		b := ws.batch()
-		p.store.Submit(b)
-		ws.mu.Unlock()
-		if err := p.settle(ws, b); err != nil {
+	if f.done != nil {
+		if err := p.settle(ws, f.batch); err != nil {
 			return UserResult{}, err
 		}
-		return res, nil
+		return *f.done, nil
 	}
 	ans := p.client.Send(context.WithoutCancel(ctx), f.call)
 	x := exchange(ctx, ans, f.now, f.action, 0, 0, f.userID)

@@ -176,6 +176,13 @@ func TestSettingsValidate(t *testing.T) {
 		{"header with newline", func(s *Settings) { s.Headers = map[string]string{"X-Token": "a\r\nb"} }, "headers.X-Token"},
 		{"content-type header", func(s *Settings) { s.Headers = map[string]string{"content-type": "text/plain"} }, "headers.content-type"},
 		{"email with zero-width space", func(s *Settings) { s.NotificationEmail = "ops\u200b@vendor.example" }, "notification_email"},
+		{"dispatch bounds", func(s *Settings) { s.DispatchConcurrency, s.DispatchRate, s.BillingNoticeDays = 256, 0.1, -1 }, ""},
+		{"too many in flight", func(s *Settings) { s.DispatchConcurrency = 257 }, "dispatch_concurrency"},
+		{"negative concurrency", func(s *Settings) { s.DispatchConcurrency = -1 }, "dispatch_concurrency"},
+		{"a rate that would stall an advance", func(s *Settings) { s.DispatchRate = 0.01 }, "dispatch_rate"},
+		{"negative rate", func(s *Settings) { s.DispatchRate = -1 }, "dispatch_rate"},
+		{"notice before the previous billing day", func(s *Settings) { s.BillingNoticeDays = 28 }, "billing_notice_days"},
+		{"notice of a negative lead", func(s *Settings) { s.BillingNoticeDays = -2 }, "billing_notice_days"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

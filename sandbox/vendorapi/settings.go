@@ -136,8 +136,8 @@ func (s Settings) Validate() error {
 	if s.DispatchConcurrency < 0 || s.DispatchConcurrency > 256 {
 		return world.Invalid("dispatch_concurrency", "must be between 0 (the default, %d) and 256, got %d", DefaultDispatchConcurrency, s.DispatchConcurrency)
 	}
-	if !(s.DispatchRate >= 0 && s.DispatchRate <= 100_000) {
-		return world.Invalid("dispatch_rate", "must be between 0 (no bound) and 100000 calls per second, got %v", s.DispatchRate)
+	if !(s.DispatchRate == 0 || s.DispatchRate >= 0.1 && s.DispatchRate <= 100_000) {
+		return world.Invalid("dispatch_rate", "must be 0 (no bound) or between 0.1 and 100000 calls per second, got %v", s.DispatchRate)
 	}
 	if s.BillingNoticeDays < -1 || s.BillingNoticeDays > 27 {
 		return world.Invalid("billing_notice_days", "must be between -1 (no notices) and 27, got %d", s.BillingNoticeDays)

@@ -735,7 +735,8 @@ type ClockEvent struct {
 	OrderID     *int64         `json:"order_id,omitempty"`
 
 	// Outcome done: carried out (the vendor agreed, when called); failed: the vendor refused or could
-	// not be reached (the subscription is in its failed status); refused: the platform's rules
+	// not be reached (an operation leaves the subscription in its failed status; a consumption
+	// pull changes nothing and the next billing day pulls again); refused: the platform's rules
 	// did not allow it then (not tried again for the same due time); waiting: it waits for an
 	// approval or a manual completion.
 	Outcome        *ClockEventOutcome  `json:"outcome,omitempty"`
@@ -744,7 +745,8 @@ type ClockEvent struct {
 }
 
 // ClockEventOutcome done: carried out (the vendor agreed, when called); failed: the vendor refused or could
-// not be reached (the subscription is in its failed status); refused: the platform's rules
+// not be reached (an operation leaves the subscription in its failed status; a consumption
+// pull changes nothing and the next billing day pulls again); refused: the platform's rules
 // did not allow it then (not tried again for the same due time); waiting: it waits for an
 // approval or a manual completion.
 type ClockEventOutcome string
@@ -975,7 +977,7 @@ type IntegrationSettings struct {
 	// DispatchConcurrency Time-driven calls in flight at once; 0 means 8.
 	DispatchConcurrency int64 `json:"dispatch_concurrency"`
 
-	// DispatchRate Time-driven calls started per second at most; 0 means no bound.
+	// DispatchRate Time-driven calls started per second at most, 0.1 or more; 0 means no bound.
 	DispatchRate float64 `json:"dispatch_rate"`
 
 	// Headers Added to every call.
@@ -1017,7 +1019,7 @@ type IntegrationSettingsUpdate struct {
 	// DispatchConcurrency Time-driven calls in flight at once; 0 means 8.
 	DispatchConcurrency *int64 `json:"dispatch_concurrency,omitempty"`
 
-	// DispatchRate Time-driven calls started per second at most; 0 means no bound.
+	// DispatchRate Time-driven calls started per second at most, 0.1 or more; 0 means no bound.
 	DispatchRate *float64 `json:"dispatch_rate,omitempty"`
 
 	// Headers Added to every call.
