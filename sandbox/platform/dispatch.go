@@ -21,7 +21,7 @@ type dispatcher struct {
 	interval time.Duration
 	// abort ends waits for a slot: the workspace was reset or deleted,
 	// and the jobs left only record that.
-	abort <-chan struct{}
+	abort    <-chan struct{}
 	rmu      sync.Mutex
 	nextSlot time.Time
 }
