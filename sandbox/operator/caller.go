@@ -16,11 +16,17 @@ import (
 // scenario run; the exchanges can then be listed with run_id.
 const RunHeader = "X-Apsandbox-Run"
 
+// DeliveryHeader asks for delivery faults on the request's vendor calls
+// (see platform.ParseDelivery for the grammar), so that any client, the
+// scenario runner included, can test a vendor's robustness per step.
+const DeliveryHeader = "X-Apsandbox-Delivery"
+
 type controlKey struct{}
 
 // caller reads who is calling and on whose behalf: the run the request
-// belongs to, and whether it holds the control token. It puts both into
-// the request's context for the handlers.
+// belongs to, the delivery faults it asks for, and whether it holds the
+// control token. It puts them into the request's context for the
+// handlers. A bad header is refused before anything happens.
 func (s *Server) caller(c *gin.Context) {
 	ctx := c.Request.Context()
 	if run := c.GetHeader(RunHeader); run != "" {
@@ -29,6 +35,15 @@ func (s *Server) caller(c *gin.Context) {
 			return
 		}
 		ctx = platform.WithRunID(ctx, run)
+	}
+	// Several header lines are one list, as HTTP joins them.
+	if vals := c.Request.Header.Values(DeliveryHeader); len(vals) > 0 {
+		d, err := platform.ParseDelivery(strings.Join(vals, ","))
+		if err != nil {
+			s.writeError(c, world.Invalid(DeliveryHeader, "%v", err))
+			return
+		}
+		ctx = platform.WithDelivery(ctx, d)
 	}
 	if s.token != "" {
 		auth := c.GetHeader("Authorization")

@@ -131,10 +131,10 @@ func (p *Platform) resourceGate(ws *workspace, s *world.Subscription, op world.O
 // allowed it and the subscription still allows it. A refusal changes
 // nothing: no order, same status, same last_error.
 func (p *Platform) flyGated(ctx context.Context, g *gate, chk check) (Result, error) {
-	ans := p.client.Send(context.WithoutCancel(ctx), g.call)
-	x := exchange(ctx, ans, g.now, g.action, g.subID, 0, 0)
+	dv := p.deliver(ctx, g.call, g.now, g.action, g.subID, 0, 0)
+	ans := dv.ans
 	ws := g.ws
-	if err := p.land(ws, g.gen, x); err != nil {
+	if err := p.land(ws, g.gen, dv.xs...); err != nil {
 		return Result{}, err
 	}
 	if !ans.OK {
@@ -143,16 +143,16 @@ func (p *Platform) flyGated(ctx context.Context, g *gate, chk check) (Result, er
 			ws.mu.Unlock()
 			return Result{}, world.NotFound("subscription", g.subID)
 		}
-		res := Result{Subscription: *s, Warnings: []string{}, Refusal: &Refusal{StageResourceValidation, ans.Message}}
-		if err := p.commitLocked(ws, x); err != nil {
+		res := Result{Subscription: *s, Warnings: append([]string{}, dv.warnings...), Refusal: &Refusal{StageResourceValidation, ans.Message}}
+		if err := p.commitLocked(ws, dv.xs...); err != nil {
 			return Result{}, err
 		}
-		res.ExchangeIDs = []int64{x.ID}
+		res.ExchangeIDs = dv.ids()
 		return res, nil
 	}
 	// The validation is recorded first, so that its exchange comes before
 	// the operation's.
-	vb := &journal.Batch{Workspace: ws.name, Exchanges: []*journal.Exchange{x}}
+	vb := &journal.Batch{Workspace: ws.name, Exchanges: dv.xs}
 	p.store.Submit(vb)
 	f, _, err := p.beginOp(ws, g.subID, g.action, chk, &g.op)
 	ws.mu.Unlock()
@@ -169,7 +169,8 @@ func (p *Platform) flyGated(ctx context.Context, g *gate, chk check) (Result, er
 	if err != nil {
 		return Result{}, err
 	}
-	res.ExchangeIDs = append([]int64{x.ID}, res.ExchangeIDs...)
+	res.ExchangeIDs = append(dv.ids(), res.ExchangeIDs...)
+	res.Warnings = append(dv.warnings, res.Warnings...)
 	return res, nil
 }
 
@@ -262,9 +263,9 @@ func (p *Platform) PullUsage(ctx context.Context, name string, id int64) (Result
 	if err != nil {
 		return Result{}, err
 	}
-	ans := p.client.Send(context.WithoutCancel(ctx), m.call)
-	x := exchange(ctx, ans, m.now, "usage", id, 0, 0)
-	if err := p.land(ws, m.gen, x); err != nil {
+	dv := p.deliver(ctx, m.call, m.now, "usage", id, 0, 0)
+	ans, x := dv.ans, dv.first()
+	if err := p.land(ws, m.gen, dv.xs...); err != nil {
 		return Result{}, err
 	}
 	s, ok := ws.world.Subscription(id)
@@ -272,14 +273,14 @@ func (p *Platform) PullUsage(ctx context.Context, name string, id int64) (Result
 		ws.mu.Unlock()
 		return Result{}, world.NotFound("subscription", id)
 	}
-	res := Result{Warnings: []string{}}
+	res := Result{Warnings: append([]string{}, dv.warnings...)}
 	switch lines, err := vendorapi.ReadUsage(ans.Body); {
 	case !ans.OK:
 		res.Refusal = &Refusal{StageUsage, ans.Message}
 	case err != nil:
 		res.Refusal = &Refusal{StageUsage, "the vendor's answer to /subscription/usage: " + err.Error()}
 	case s.ExternalID != m.externalID || s.Status == world.StatusDeleted:
-		if err := p.commitLocked(ws, x); err != nil {
+		if err := p.commitLocked(ws, dv.xs...); err != nil {
 			return Result{}, err
 		}
 		return Result{}, world.Errorf(world.CodeConflict, "subscription %d was deleted or re-provisioned while the vendor answered; its answer was recorded (exchange %d) but not stored", id, x.ID)
@@ -298,11 +299,11 @@ func (p *Platform) PullUsage(ctx context.Context, name string, id int64) (Result
 		ws.touch(recSubscription, s.ID)
 	}
 	res.Subscription = *s
-	if err := p.commitLocked(ws, x); err != nil {
+	if err := p.commitLocked(ws, dv.xs...); err != nil {
 		return Result{}, err
 	}
-	res.ExchangeIDs = []int64{x.ID}
-	return res, nil
+	res.ExchangeIDs = dv.ids()
+	return p.lateSubscription(ctx, name, id, res)
 }
 
 // meterCall prepares a call about s. Call with ws.mu held.
@@ -375,9 +376,9 @@ func (p *Platform) pullConsumption(ctx context.Context, name string, owner *work
 	if err != nil {
 		return ConsumptionResult{}, err
 	}
-	ans := p.client.Send(context.WithoutCancel(ctx), m.call)
-	x := exchange(ctx, ans, m.now, action, id, 0, 0)
-	if err := p.land(ws, m.gen, x); err != nil {
+	dv := p.deliver(ctx, m.call, m.now, action, id, 0, 0)
+	ans, x := dv.ans, dv.first()
+	if err := p.land(ws, m.gen, dv.xs...); err != nil {
 		return ConsumptionResult{}, err
 	}
 	out := ConsumptionResult{From: m.from, To: m.to, Charges: []world.Charge{}}
@@ -393,7 +394,7 @@ func (p *Platform) pullConsumption(ctx context.Context, name string, owner *work
 	case !ans.OK:
 		msg = ans.Message
 	case !m.unchanged(s):
-		if err := p.commitLocked(ws, x); err != nil {
+		if err := p.commitLocked(ws, dv.xs...); err != nil {
 			return ConsumptionResult{}, err
 		}
 		return ConsumptionResult{}, m.changedError(id, x.ID)
@@ -405,13 +406,14 @@ func (p *Platform) pullConsumption(ctx context.Context, name string, owner *work
 	if msg != "" {
 		out.Refusal = &Refusal{StageConsumption, msg}
 	}
+	out.Warnings = append(out.Warnings, dv.warnings...)
 	// The exchange is committed first: its id is part of each charge.
-	if err := p.commitLocked(ws, x); err != nil {
+	if err := p.commitLocked(ws, dv.xs...); err != nil {
 		return ConsumptionResult{}, err
 	}
-	out.ExchangeIDs = []int64{x.ID}
+	out.ExchangeIDs = dv.ids()
 	if out.Refusal != nil {
-		return out, nil
+		return p.lateConsumption(ctx, name, id, out)
 	}
 	ws.mu.Lock()
 	if ws.deleted || ws.generation != m.gen {
@@ -436,6 +438,17 @@ func (p *Platform) pullConsumption(ctx context.Context, name string, owner *work
 	if err := p.commitLocked(ws); err != nil {
 		return ConsumptionResult{}, err
 	}
+	return p.lateConsumption(ctx, name, id, out)
+}
+
+// lateConsumption delivers the subscription's previous call late when
+// ctx asks for it, after a consumption pull, and adds it to out.
+func (p *Platform) lateConsumption(ctx context.Context, name string, id int64, out ConsumptionResult) (ConsumptionResult, error) {
+	l, err := p.deliverLate(ctx, name, journal.Filter{SubscriptionID: id}, out.ExchangeIDs)
+	if err != nil {
+		return ConsumptionResult{}, err
+	}
+	l.addTo(&out.ExchangeIDs, &out.Warnings)
 	return out, nil
 }
 
@@ -542,12 +555,12 @@ func (p *Platform) OrderAttributes(ctx context.Context, name string, req OrderAt
 	if err != nil {
 		return OrderAttributesResult{}, err
 	}
-	ans := p.client.Send(context.WithoutCancel(ctx), call)
-	x := exchange(ctx, ans, now, "order-attributes", 0, 0, 0)
-	if err := p.commitExchange(ws, x); err != nil {
+	dv := p.deliver(ctx, call, now, "order-attributes", 0, 0, 0)
+	ans := dv.ans
+	if err := p.commitExchange(ws, dv.xs...); err != nil {
 		return OrderAttributesResult{}, err
 	}
-	out := OrderAttributesResult{ExchangeID: x.ID, Attributes: []vendorapi.OrderAttribute{}}
+	out := OrderAttributesResult{ExchangeID: dv.first().ID, Attributes: []vendorapi.OrderAttribute{}}
 	defs, err := vendorapi.ReadOrderAttributes(ans.Body)
 	switch {
 	case !ans.OK:
@@ -630,12 +643,12 @@ func (p *Platform) orderGate(ctx context.Context, name string, req OrderRequest)
 	if err != nil || !pre.asked {
 		return pre, err
 	}
-	ans := p.client.Send(context.WithoutCancel(ctx), call)
-	x := exchange(ctx, ans, now, "order", 0, 0, 0)
-	if err := p.commitExchange(ws, x); err != nil {
+	dv := p.deliver(ctx, call, now, "order", 0, 0, 0)
+	ans := dv.ans
+	if err := p.commitExchange(ws, dv.xs...); err != nil {
 		return pre, err
 	}
-	pre.ids = append(pre.ids, x.ID)
+	pre.ids = append(pre.ids, dv.ids()...)
 	defs, err := vendorapi.ReadOrderAttributes(ans.Body)
 	switch {
 	case !ans.OK:
@@ -654,12 +667,12 @@ func (p *Platform) orderGate(ctx context.Context, name string, req OrderRequest)
 	vcall := call
 	vcall.Event = vendorapi.EventOrderAttributesValidation
 	vcall.Body = vendorapi.AttributesValidationBody(base, target, pre.draft.OrderAttributes)
-	ans = p.client.Send(context.WithoutCancel(ctx), vcall)
-	x = exchange(ctx, ans, now, "order", 0, 0, 0)
-	if err := p.commitExchange(ws, x); err != nil {
+	dv = p.deliver(ctx, vcall, now, "order", 0, 0, 0)
+	ans = dv.ans
+	if err := p.commitExchange(ws, dv.xs...); err != nil {
 		return pre, err
 	}
-	pre.ids = append(pre.ids, x.ID)
+	pre.ids = append(pre.ids, dv.ids()...)
 	switch msg, err := vendorapi.ReadAttributesValidation(ans.Body); {
 	case !ans.OK:
 		pre.refusal = &Refusal{StageAttributesValidation, ans.Message}

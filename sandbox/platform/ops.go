@@ -122,33 +122,34 @@ func (p *Platform) fly(ctx context.Context, f *flight) (Result, error) {
 	if f.done != nil {
 		return p.settleAnswered(f)
 	}
-	ans := p.client.Send(context.WithoutCancel(ctx), f.call)
-	x := exchange(ctx, ans, f.now, f.action, f.subID, f.op.OrderID, 0)
+	dv := p.deliver(ctx, f.call, f.now, f.action, f.subID, f.op.OrderID, 0)
 	ws := f.ws
-	if err := p.land(ws, f.gen, x); err != nil {
+	if err := p.land(ws, f.gen, dv.xs...); err != nil {
 		return Result{}, err
 	}
-	res, err := p.apply(f, ans)
+	res, err := p.apply(f, dv.ans)
 	if err != nil {
 		ws.mu.Unlock()
 		return Result{}, err
 	}
-	b := ws.batch(x)
+	b := ws.batch(dv.xs...)
 	p.store.Submit(b)
 	ws.mu.Unlock()
 	if err := p.settle(ws, b); err != nil {
 		return Result{}, err
 	}
-	res.ExchangeIDs = []int64{x.ID}
+	res.ExchangeIDs = dv.ids()
+	res.Warnings = append(res.Warnings, dv.warnings...)
 	return res, nil
 }
 
-// land takes ws's lock after a vendor call made in generation gen. It
+// land takes ws's lock after a vendor call, recorded as xs, made in
+// generation gen. It
 // returns with the lock held when the workspace is still the one the call
 // was made for; otherwise without it, and an error saying what happened
 // meanwhile. The answer of a call that outlived a reset is still recorded,
 // as every exchange is, but not applied to the new world.
-func (p *Platform) land(ws *workspace, gen int, x *journal.Exchange) error {
+func (p *Platform) land(ws *workspace, gen int, xs ...*journal.Exchange) error {
 	ws.mu.Lock()
 	if ws.deleted {
 		ws.mu.Unlock()
@@ -156,10 +157,10 @@ func (p *Platform) land(ws *workspace, gen int, x *journal.Exchange) error {
 	}
 	if ws.generation != gen {
 		ws.mu.Unlock()
-		if err := p.commitExchange(ws, x); err != nil {
+		if err := p.commitExchange(ws, xs...); err != nil {
 			return err
 		}
-		return world.Errorf(world.CodeConflict, "workspace %q was reset while the vendor call ran; its answer was recorded (exchange %d) but not applied", ws.name, x.ID)
+		return world.Errorf(world.CodeConflict, "workspace %q was reset while the vendor call ran; its answer was recorded (exchange %d) but not applied", ws.name, xs[0].ID)
 	}
 	return nil
 }
@@ -290,7 +291,30 @@ type check func(w *world.World, s *world.Subscription) (world.Operation, error)
 // the operation it returns and flies it. When the vendor must validate
 // the new quantities first (see resourceGate), that call is made and the
 // operation begins only if the vendor allows it.
+//
+// With a late delivery asked for (see Delivery), the subscription's
+// previous call follows once the operation is done.
 func (p *Platform) subscriptionOp(ctx context.Context, name string, id int64, action string, chk check) (Result, error) {
+	res, err := p.subscriptionOpOnce(ctx, name, id, action, chk)
+	if err != nil {
+		return Result{}, err
+	}
+	return p.lateSubscription(ctx, name, id, res)
+}
+
+// lateSubscription delivers the subscription's previous call late when
+// ctx asks for it, and adds it to res.
+func (p *Platform) lateSubscription(ctx context.Context, name string, id int64, res Result) (Result, error) {
+	l, err := p.deliverLate(ctx, name, journal.Filter{SubscriptionID: id}, res.ExchangeIDs)
+	if err != nil {
+		return Result{}, err
+	}
+	l.addTo(&res.ExchangeIDs, &res.Warnings)
+	return res, nil
+}
+
+// subscriptionOpOnce is subscriptionOp without the late delivery.
+func (p *Platform) subscriptionOpOnce(ctx context.Context, name string, id int64, action string, chk check) (Result, error) {
 	ws, err := p.lock(name)
 	if err != nil {
 		return Result{}, err
@@ -362,7 +386,10 @@ func (p *Platform) beginOp(ws *workspace, id int64, action string, chk check, va
 // Renew renews a subscription with a renewal order.
 func (p *Platform) Renew(ctx context.Context, name string, id int64, req RenewRequest) (Result, error) {
 	var warnings []string
-	res, err := p.subscriptionOp(ctx, name, id, "renew", renewCheck(req, &warnings))
+	// The stale call of a late delivery comes after the activation that
+	// may follow, once.
+	once := withoutLate(ctx)
+	res, err := p.subscriptionOp(once, name, id, "renew", renewCheck(req, &warnings))
 	if err != nil {
 		return Result{}, err
 	}
@@ -372,7 +399,10 @@ func (p *Platform) Renew(ctx context.Context, name string, id int64, req RenewRe
 			res.Warnings = append(res.Warnings, w)
 		}
 	}
-	return p.activateRenewed(ctx, name, id, res)
+	if res, err = p.activateRenewed(once, name, id, res); err != nil {
+		return res, err
+	}
+	return p.lateSubscription(ctx, name, id, res)
 }
 
 // renewCheck decides a renewal; the warnings it has for the operator go
@@ -515,7 +545,8 @@ func simpleCheck(opKind string, allowed func(world.Ability) bool) check {
 // Retry sends the failed operation of a subscription again, with its
 // original order.
 func (p *Platform) Retry(ctx context.Context, name string, id int64) (Result, error) {
-	res, err := p.subscriptionOp(ctx, name, id, "retry", func(_ *world.World, s *world.Subscription) (world.Operation, error) {
+	once := withoutLate(ctx)
+	res, err := p.subscriptionOp(once, name, id, "retry", func(_ *world.World, s *world.Subscription) (world.Operation, error) {
 		if !s.Ability.Retry || s.Pending == nil {
 			return world.Operation{}, world.Errorf(world.CodeConflict, "subscription %d in status %s has no failed operation to retry", s.ID, s.Status)
 		}
@@ -524,7 +555,10 @@ func (p *Platform) Retry(ctx context.Context, name string, id int64) (Result, er
 	if err != nil {
 		return Result{}, err
 	}
-	return p.activateRenewed(ctx, name, id, res)
+	if res, err = p.activateRenewed(once, name, id, res); err != nil {
+		return res, err
+	}
+	return p.lateSubscription(ctx, name, id, res)
 }
 
 // PlaceOrder orders a new subscription: a sales order whose provisioning
@@ -537,7 +571,11 @@ func (p *Platform) PlaceOrder(ctx context.Context, name string, req OrderRequest
 		return Result{}, err
 	}
 	if pre.refusal != nil {
-		return pre.result(), nil
+		res := pre.result()
+		if DeliveryOf(ctx).Late {
+			res.Warnings = append(res.Warnings, "late: the order was refused before a subscription existed, so nothing was delivered late")
+		}
+		return res, nil
 	}
 	ws, err := p.lock(name)
 	if err != nil {
@@ -571,6 +609,12 @@ func (p *Platform) PlaceOrder(ctx context.Context, name string, req OrderRequest
 	}
 	res, err := p.fly(ctx, f)
 	if err != nil {
+		return Result{}, err
+	}
+	// A new subscription has no earlier call of its own (the attribute
+	// calls are the order's, made before it existed): a late delivery
+	// only warns.
+	if res, err = p.lateSubscription(ctx, name, res.Subscription.ID, res); err != nil {
 		return Result{}, err
 	}
 	res.ExchangeIDs = append(pre.ids, res.ExchangeIDs...)

@@ -389,12 +389,12 @@ func (p *Platform) CheckIntegration(ctx context.Context, name string) (CheckResu
 		return CheckResult{}, world.Errorf(world.CodeConflict, "the workspace has no api_path; set it with PUT integration first")
 	}
 	call := vendorapi.Call{Event: vendorapi.EventCheck, Settings: set, APGUID: apguid, ResellerID: resellerID}
-	ans := p.client.Send(context.WithoutCancel(ctx), call)
-	x := exchange(ctx, ans, now, "check", 0, 0, 0)
-	if err := p.commitExchange(ws, x); err != nil {
+	dv := p.deliver(ctx, call, now, "check", 0, 0, 0)
+	ans := dv.ans
+	if err := p.commitExchange(ws, dv.xs...); err != nil {
 		return CheckResult{}, err
 	}
-	res := CheckResult{Ready: ans.OK, URL: call.URL(), ExchangeID: x.ID}
+	res := CheckResult{Ready: ans.OK, URL: call.URL(), ExchangeID: dv.first().ID}
 	if ans.OK {
 		res.Message = "Your integration is ready to use."
 	} else {
@@ -417,13 +417,13 @@ func exchange(ctx context.Context, a vendorapi.Answer, now time.Time, action str
 // The operator API answers only after this returns, so what it reports is
 // recorded. An exchange of a workspace deleted meanwhile is dropped with
 // the workspace.
-func (p *Platform) commitExchange(ws *workspace, x *journal.Exchange) error {
+func (p *Platform) commitExchange(ws *workspace, xs ...*journal.Exchange) error {
 	ws.mu.Lock()
 	if ws.deleted {
 		ws.mu.Unlock()
 		return world.NotFound("workspace", ws.name)
 	}
-	b := &journal.Batch{Workspace: ws.name, Exchanges: []*journal.Exchange{x}}
+	b := &journal.Batch{Workspace: ws.name, Exchanges: xs}
 	p.store.Submit(b)
 	ws.mu.Unlock()
 	return p.settle(ws, b)

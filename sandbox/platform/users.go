@@ -343,9 +343,9 @@ func (p *Platform) flyUser(ctx context.Context, f *userFlight) (UserResult, erro
 		}
 		return *f.done, nil
 	}
-	ans := p.client.Send(context.WithoutCancel(ctx), f.call)
-	x := exchange(ctx, ans, f.now, f.action, 0, 0, f.userID)
-	if err := p.land(ws, f.gen, x); err != nil {
+	dv := p.deliver(ctx, f.call, f.now, f.action, 0, 0, f.userID)
+	ans := dv.ans
+	if err := p.land(ws, f.gen, dv.xs...); err != nil {
 		ws.mu.Lock()
 		if b := ws.busyUsers[f.userID]; b.gen == f.gen {
 			delete(ws.busyUsers, f.userID)
@@ -367,13 +367,21 @@ func (p *Platform) flyUser(ctx context.Context, f *userFlight) (UserResult, erro
 	}
 	ws.touch(recUser, u.ID)
 	res := UserResult{User: *u, Password: f.password}
-	b := ws.batch(x)
+	b := ws.batch(dv.xs...)
 	p.store.Submit(b)
 	ws.mu.Unlock()
 	if err := p.settle(ws, b); err != nil {
 		return UserResult{}, err
 	}
-	res.ExchangeIDs = []int64{x.ID}
+	res.ExchangeIDs = dv.ids()
+	// The user API has no warnings: a late delivery with no earlier call
+	// of the user, or one the vendor refused, shows only in the journal.
+	l, err := p.deliverLate(ctx, ws.name, journal.Filter{UserID: f.userID}, res.ExchangeIDs)
+	if err != nil {
+		return UserResult{}, err
+	}
+	var ignored []string
+	l.addTo(&res.ExchangeIDs, &ignored)
 	return res, nil
 }
 
