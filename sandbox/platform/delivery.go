@@ -57,10 +57,15 @@ func (d Delivery) String() string {
 
 // ParseDelivery reads the X-Apsandbox-Delivery header: a comma-separated
 // list of timeout_ms=N (1..300000), duplicate, extra_fields and late,
-// each at most once, spaces around items allowed. The error says what is
-// wrong, for the caller to name the header.
+// each at most once, spaces around items allowed. A blank value is the
+// zero Delivery, so that a client may always send the header (String of
+// the zero Delivery is ""). The error says what is wrong, for the caller
+// to name the header.
 func ParseDelivery(s string) (Delivery, error) {
 	var d Delivery
+	if strings.TrimSpace(s) == "" {
+		return d, nil
+	}
 	seen := map[string]bool{}
 	for item := range strings.SplitSeq(s, ",") {
 		item = strings.TrimSpace(item)
