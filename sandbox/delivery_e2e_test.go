@@ -338,8 +338,9 @@ func TestDeliveryBadHeader(t *testing.T) {
 	}
 }
 
-// TestDeliveryUserDuplicate: user operations take the faults too.
-func TestDeliveryUserDuplicate(t *testing.T) {
+// TestDeliveryUsers: user operations take the faults too; late delivers
+// the user's previous call again.
+func TestDeliveryUsers(t *testing.T) {
 	e := newEnv(t, 1)
 	var r userResult
 	code := e.doDelivery("duplicate,extra_fields", "POST", e.ws("/users"), map[string]any{
@@ -357,6 +358,20 @@ func TestDeliveryUserDuplicate(t *testing.T) {
 	}
 	if n := len(e.vendor.Users()); n < 1 {
 		t.Errorf("the vendor holds %d users", n)
+	}
+
+	var up userResult
+	if code := e.doDelivery("late", "PATCH", e.ws(fmt.Sprintf("/users/%d", r.User.ID)), map[string]any{"first_name": "Late"}, &up); code != http.StatusOK || len(up.ExchangeIDs) != 2 {
+		t.Fatalf("update user: %d %+v", code, up)
+	}
+	// The previous call of the user is the duplicate create: the most
+	// recent before the update.
+	late := e.exchange(up.ExchangeIDs[1])
+	if late.Action != b.Action+".late" || late.Event != "user.create" || !bytes.Equal(late.Request.Body, b.Request.Body) || late.UserID != r.User.ID {
+		t.Errorf("late exchange %s %s user %d, want a repeat of exchange %d (%s)", late.Action, late.Event, late.UserID, b.ID, b.Action)
+	}
+	if got := e.exchange(up.ExchangeIDs[0]); got.Event != "user.update" || got.Outcome != "ok" {
+		t.Errorf("update exchange %s %s", got.Event, got.Outcome)
 	}
 }
 
