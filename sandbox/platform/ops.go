@@ -144,10 +144,9 @@ func (p *Platform) fly(ctx context.Context, f *flight) (Result, error) {
 }
 
 // land takes ws's lock after a vendor call, recorded as xs, made in
-// generation gen. It
-// returns with the lock held when the workspace is still the one the call
-// was made for; otherwise without it, and an error saying what happened
-// meanwhile. The answer of a call that outlived a reset is still recorded,
+// generation gen. It returns with the lock held when the workspace is
+// still the one the call was made for; otherwise without it, and an error
+// saying what happened meanwhile. The answer of a call that outlived a reset is still recorded,
 // as every exchange is, but not applied to the new world.
 func (p *Platform) land(ws *workspace, gen int, xs ...*journal.Exchange) error {
 	ws.mu.Lock()
