@@ -170,9 +170,15 @@ func (c *converter) convert(n ast.Node) *node {
 		for _, mv := range v.Values {
 			c.entry(out, mv)
 		}
+		if !v.IsFlowStyle && len(out.keys) > 0 {
+			out.pos = out.keys[0].pos // a block mapping starts at its first key
+		}
 	case *ast.MappingValueNode:
 		out.kind = kMap
 		c.entry(out, v)
+		if !v.IsFlowStyle && len(out.keys) > 0 {
+			out.pos = out.keys[0].pos
+		}
 	case *ast.SequenceNode:
 		out.kind = kList
 		for _, e := range v.Values {
