@@ -29,6 +29,13 @@ func serveOn(t *testing.T, h http.Handler) string {
 // loopback port, and a Runner wired to them with a fixed run id.
 func newRunner(t *testing.T) (*scenarios.Runner, *examplevendor.Vendor) {
 	t.Helper()
+	return newRunnerWrapped(t, nil)
+}
+
+// newRunnerWrapped is newRunner with the sandbox's handler wrapped, to see
+// the requests the runner sends.
+func newRunnerWrapped(t *testing.T, wrap func(http.Handler) http.Handler) (*scenarios.Runner, *examplevendor.Vendor) {
+	t.Helper()
 	v := examplevendor.New(examplevendor.Config{})
 	vendorURL := serveOn(t, v.Handler())
 	srv, err := sandbox.New(sandbox.Config{Seed: 1})
@@ -36,7 +43,11 @@ func newRunner(t *testing.T) (*scenarios.Runner, *examplevendor.Vendor) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	c, err := client.NewClientWithResponses(serveOn(t, srv.Handler()))
+	h := srv.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	c, err := client.NewClientWithResponses(serveOn(t, h))
 	if err != nil {
 		t.Fatal(err)
 	}

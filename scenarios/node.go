@@ -99,7 +99,8 @@ func parseYAML(file string, src []byte) (*node, *Error) {
 		return nil, &Error{Pos: Pos{File: file, Line: 1, Column: 1}, Msg: "the file is empty"}
 	case 1:
 	default:
-		return nil, &Error{Pos: position(file, docs[1].Body), Msg: "one scenario per file: a second YAML document starts here"}
+		second := (&converter{file: file, anchors: map[string]*node{}}).convert(docs[1].Body)
+		return nil, &Error{Pos: second.pos, Msg: "one scenario per file: a second YAML document starts here"}
 	}
 	c := converter{file: file, anchors: map[string]*node{}}
 	n := c.convert(docs[0].Body)
