@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -249,5 +250,23 @@ steps:
 		var b bytes.Buffer
 		rep.WriteText(&b)
 		t.Fatalf("failed:\n%s", b.String())
+	}
+}
+
+// TestLanguageExample runs the example of LANGUAGE.md, so that the
+// reference never shows a scenario that does not work.
+func TestLanguageExample(t *testing.T) {
+	doc, err := os.ReadFile("LANGUAGE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "```yaml\n")
+	src, _, _ := strings.Cut(rest, "```")
+	r, _ := newRunner(t)
+	rep := r.Run(t.Context(), mustParse(t, "LANGUAGE.md", src))
+	if !rep.Passed {
+		var b bytes.Buffer
+		rep.WriteText(&b)
+		t.Fatalf("the example of LANGUAGE.md fails:\n%s", b.String())
 	}
 }
