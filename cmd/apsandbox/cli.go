@@ -34,6 +34,11 @@ Usage:
                   [--timeout 10s] [--json FILE]
                                     re-send the exchanges of a JSON Lines export and
                                     diff the answers; exit 1 when any changed or failed
+  apsandbox run [--vendor URL] [--sandbox URL] [--vendor-control URL] [--validate]
+                  [--tag T] [--json FILE] [--junit FILE] [--keep] SCENARIO...
+                                    run scenarios (files, built-in names, all, conformance);
+                                    exit 1 when an expectation failed, 2 on bad input
+  apsandbox scenarios               list the built-in scenarios
   apsandbox healthcheck [--addr :8080]
   apsandbox version
 
@@ -51,6 +56,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
+	}
+	if errors.Is(err, errFailed) {
+		return exitFailure // the report said it
 	}
 	fmt.Fprintln(stderr, "apsandbox:", err)
 	var ue usageError
@@ -77,6 +85,10 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return check(ctx, rest, getenv, stdout, stderr)
 	case "replay":
 		return replayCmd(ctx, rest, getenv, stdout, stderr)
+	case "run":
+		return runCmd(ctx, rest, getenv, stdout, stderr)
+	case "scenarios":
+		return scenariosCmd(rest, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, rest, getenv, stderr)
 	case "version":
@@ -139,17 +151,25 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	return sf.cfg, nil
 }
 
-// parse parses args, then fills every flag the user did not give from its
-// APSANDBOX_* twin.
+// parse parses args, which must all be flags, then fills every flag the
+// user did not give from its APSANDBOX_* twin.
 func parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}
+
+// parseFlags is parse for commands that take arguments (fs.Args()).
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })

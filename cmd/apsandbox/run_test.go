@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunCommandExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	failing := write("failing.yaml", "version: 1\nname: failing\nsteps:\n  - check: {}\n    expect: {result: {ready: false}}\n")
+	bad := write("bad.yaml", "version: 1\nname: bad\nsteps:\n  - renw: {subscription: 1}\n  - stop: {}\n")
+	faults := write("faults.yaml", "version: 1\nname: faults\nsetup:\n  vendor_faults: [{endpoint: check, status: 500}]\nsteps: [{check: {}}]\n")
+
+	tests := []struct {
+		name       string
+		args       []string
+		want       int
+		wantOut    string
+		wantErr    []string
+		jsonReport bool
+	}{
+		{name: "built-ins pass", args: []string{"run", "all"}, want: exitOK, wantOut: "2 scenarios: 2 passed"},
+		{name: "failed expectation", args: []string{"run", failing, "integration-check"}, want: exitFailure,
+			wantOut: "failing.yaml:5:30: result.ready: expected false, got true", jsonReport: true},
+		{name: "bad file lists every problem", args: []string{"run", bad}, want: exitUsage,
+			wantErr: []string{"bad.yaml:4:5: steps[1].renw", `bad.yaml:5:11: steps[2].stop: missing required key "subscription"`}},
+		{name: "validate runs nothing", args: []string{"run", "--validate", bad, "nope"}, want: exitUsage,
+			wantErr: []string{"bad.yaml:4:5", `"nope" is neither a built-in scenario`}},
+		{name: "validate good", args: []string{"run", "--validate", "all"}, want: exitOK, wantOut: "2 scenarios are valid"},
+		{name: "no scenario", args: []string{"run"}, want: exitUsage},
+		{name: "unknown tag", args: []string{"run", "--tag", "nope", "all"}, want: exitUsage},
+		{name: "vendor faults without control", args: []string{"run", "--vendor", "http://127.0.0.1:1", faults}, want: exitUsage,
+			wantErr: []string{"vendor_faults need the vendor's control API"}},
+		{name: "list", args: []string{"scenarios"}, want: exitOK, wantOut: "subscription-lifecycle"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			jsonFile, junitFile := filepath.Join(t.TempDir(), "r.json"), filepath.Join(t.TempDir(), "r.xml")
+			if tt.jsonReport {
+				args = append(args, "--json", jsonFile, "--junit", junitFile) // flags after the scenarios
+			}
+			var out, errb bytes.Buffer
+			got := run(context.Background(), args, env(map[string]string{"CI": "true"}), &out, &errb)
+			if got != tt.want {
+				t.Fatalf("exit %d, want %d\nstdout %s\nstderr %s", got, tt.want, out.String(), errb.String())
+			}
+			if !strings.Contains(out.String(), tt.wantOut) {
+				t.Errorf("stdout lacks %q:\n%s", tt.wantOut, out.String())
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(errb.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errb.String())
+				}
+			}
+			if !tt.jsonReport {
+				return
+			}
+			var rep struct {
+				Passed    bool `json:"passed"`
+				Scenarios []struct {
+					Name string `json:"name"`
+				} `json:"scenarios"`
+			}
+			if b, err := os.ReadFile(jsonFile); err != nil || json.Unmarshal(b, &rep) != nil || rep.Passed || len(rep.Scenarios) != 2 {
+				t.Errorf("JSON report %+v (%v)", rep, err)
+			}
+			var suites struct {
+				Suites []struct {
+					Name string `xml:"name,attr"`
+				} `xml:"testsuite"`
+			}
+			if b, err := os.ReadFile(junitFile); err != nil || xml.Unmarshal(b, &suites) != nil || len(suites.Suites) != 2 {
+				t.Errorf("JUnit report %+v (%v)", suites, err)
+			}
+		})
+	}
+}
