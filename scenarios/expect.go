@@ -28,6 +28,7 @@ type expectations struct {
 	withinPos    Pos
 	subscription *node
 	result       []pathCheck
+	warnings     *matcher
 }
 
 type errorExpect struct {
@@ -70,7 +71,7 @@ type pathCheck struct {
 
 var errorCodes = []string{"invalid_argument", "not_found", "conflict", "forbidden", "unauthenticated", "internal"}
 
-var expectKeys = []string{"status", "order_status", "error", "refusal", "call", "answer", "calls", "events", "within_ms", "subscription", "result"}
+var expectKeys = []string{"status", "order_status", "error", "refusal", "call", "answer", "calls", "events", "within_ms", "subscription", "result", "warnings"}
 
 func (d *decoder) expect(n *node, key string, st *Step, defined map[string]bool) *expectations {
 	e := &expectations{pos: n.pos}
@@ -155,6 +156,12 @@ func (d *decoder) expect(n *node, key string, st *Step, defined map[string]bool)
 			e.subscription = v
 		case "result":
 			e.result = d.pathChecks(v, vk, defined)
+		case "warnings":
+			if shape != shapeOperation && shape != shapeConsumption {
+				notFor(k.s, v, "only subscription operations and pulls answer warnings")
+				continue
+			}
+			e.warnings = d.matcher(v, vk, defined)
 		}
 	}
 	return e
@@ -377,6 +384,14 @@ func (e *expectations) check(st *Step, o *outcome, vars map[string]any) []Failur
 	}
 	for _, c := range e.result {
 		add(c.m.run("result."+c.path, body.Get(c.path), vars)...)
+	}
+	if e.warnings != nil {
+		var ws []string
+		for _, w := range body.Get("warnings").Array() {
+			ws = append(ws, w.String())
+		}
+		joined, _ := json.Marshal(strings.Join(ws, "\n"))
+		add(e.warnings.run("warnings", gjson.ParseBytes(joined), vars)...)
 	}
 	if e.call != nil || e.answer != nil {
 		add(checkCall(e.call, e.answer, o.calls, vars)...)

@@ -385,6 +385,15 @@ func (s *scenarioRun) once(ctx context.Context, st *Step, vars map[string]any, s
 			return o, append(fs, failMsg(st.expect.subscription.pos, "subscription", err.Error()))
 		}
 		o.subStatus = gjson.GetBytes(sub.Body, "status")
+		// An advance fires events for the whole world: the step's calls
+		// are those about the subscription it names.
+		mine := o.calls[:0:0]
+		for _, c := range o.calls {
+			if c.SubscriptionID != nil && *c.SubscriptionID == id {
+				mine = append(mine, c)
+			}
+		}
+		o.calls = mine
 	}
 	return o, append(fs, st.expect.check(st, o, vars)...)
 }

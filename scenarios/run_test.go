@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,9 +40,26 @@ func TestLibraryScenariosPass(t *testing.T) {
 	}
 	// The lifecycle's captured ${sub} reached the later steps: each one
 	// made its own vendor call.
-	for _, st := range rep.Scenarios[1].Steps {
+	var lifecycle *scenarios.ScenarioReport
+	for _, sr := range rep.Scenarios {
+		if sr.Name == "subscription-lifecycle" {
+			lifecycle = sr
+		}
+	}
+	if lifecycle == nil {
+		t.Fatal("no subscription-lifecycle in the report")
+	}
+	for _, st := range lifecycle.Steps {
 		if len(st.ExchangeIDs) != 1 {
 			t.Errorf("step %q has exchanges %v, want one", st.Name, st.ExchangeIDs)
+		}
+	}
+	// Every built-in the issue names is there.
+	for _, name := range []string{"integration-check", "subscription-lifecycle", "renewal-refused", "trial-renewals",
+		"non-recurring", "auto-renew-by-clock", "grace-stop-delete", "user-lifecycle", "usage-and-consumption",
+		"resource-validation-refused", "manual-provisioning"} {
+		if !slices.ContainsFunc(rep.Scenarios, func(sr *scenarios.ScenarioReport) bool { return sr.Name == name }) {
+			t.Errorf("no built-in %s", name)
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/apsandbox/apsandbox/sandbox/client"
 	"github.com/apsandbox/apsandbox/sandbox/examplevendor"
 	"github.com/apsandbox/apsandbox/scenarios"
+	"github.com/apsandbox/apsandbox/scenarios/conformance"
 )
 
 // errFailed marks a run whose report is already printed: exit 1 without
@@ -41,6 +42,7 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	jsonOut := fs.String("json", "", "write the JSON report to this file")
 	junitOut := fs.String("junit", "", "write a JUnit XML report to this file")
 	keep := fs.Bool("keep", false, "keep each scenario's workspace")
+	budget := fs.Duration("budget", conformance.DefaultBudget, "conformance: how long the vendor may take to answer")
 	names, err := parseArgs(fs, args, getenv)
 	if err != nil {
 		return err
@@ -48,6 +50,13 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	if len(names) == 0 {
 		return usageError{errors.New("run: name at least one scenario (a file, a built-in, all or conformance; apsandbox scenarios lists the built-ins)")}
 	}
+	if *budget <= 0 {
+		return usageError{fmt.Errorf("run: --budget must be positive, got %s", *budget)}
+	}
+	// The conformance suite is probes, not scenario files: it runs after
+	// the scenarios, in the same report.
+	probe := slices.Contains(names, scenarios.SuiteConformance)
+	names = slices.DeleteFunc(names, func(n string) bool { return n == scenarios.SuiteConformance })
 	scs, err := scenarios.LoadAll(names...)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -95,7 +104,11 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		return usageError{err}
 	}
 
-	bar := newProgress(scs, getenv, stderr)
+	extra := 0
+	if probe {
+		extra = len(conformance.Checks())
+	}
+	bar := newProgress(scs, extra, getenv, stderr)
 	if bar != nil {
 		r.OnStep = func(sr *scenarios.ScenarioReport, _ *scenarios.StepReport) {
 			bar.Describe(sr.Name)
@@ -103,6 +116,9 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 	}
 	rep := r.RunAll(ctx, scs)
+	if probe {
+		r.RunConformance(ctx, rep, *budget)
+	}
 	if bar != nil {
 		bar.Finish()
 	}
@@ -155,12 +171,12 @@ func parseArgs(fs *flag.FlagSet, args []string, getenv func(string) string) ([]s
 
 // newProgress returns a progress bar on stderr when it is a terminal and
 // CI is not set, nil otherwise: a bar in a CI log is noise.
-func newProgress(scs []*scenarios.Scenario, getenv func(string) string, stderr io.Writer) *progressbar.ProgressBar {
+func newProgress(scs []*scenarios.Scenario, extra int, getenv func(string) string, stderr io.Writer) *progressbar.ProgressBar {
 	f, ok := stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) || getenv("CI") == "true" {
 		return nil
 	}
-	total := 0
+	total := extra
 	for _, sc := range scs {
 		total += len(sc.Steps)
 	}
