@@ -103,7 +103,8 @@ func New(cfg Config) (*Server, error) {
 		operator.WithReadiness(func() bool { return s.ready.Load() && store.Err() == nil }),
 		operator.WithLogger(cfg.Logger),
 		operator.WithControlToken(cfg.ControlToken),
-		operator.WithVersion(Version))
+		operator.WithVersion(Version),
+		operator.WithScenarios(&scenarioRuns{s: s}))
 	op.Register(e)
 	s.engine = e
 	s.ready.Store(true)

@@ -1380,6 +1380,38 @@ type Resource struct {
 	UnitPrice int64 `json:"unit_price"`
 }
 
+// ScenarioRun defines model for ScenarioRun.
+type ScenarioRun struct {
+	CreatedAt time.Time `json:"created_at"`
+	ID        int64     `json:"id"`
+	Passed    bool      `json:"passed"`
+
+	// Report The run's report, as `apsandbox run --json` writes it (see scenarios/LANGUAGE.md).
+	Report json.RawMessage `json:"report"`
+
+	// Scenario The name given, or the inline scenario's name.
+	Scenario  string `json:"scenario"`
+	Workspace string `json:"workspace"`
+}
+
+// ScenarioRunRequest defines model for ScenarioRunRequest.
+type ScenarioRunRequest struct {
+	// BudgetMs Conformance: how long the vendor may take to answer; default 10000.
+	BudgetMs *int64 `json:"budget_ms,omitempty"`
+
+	// Keep Keep the run's workspaces (and so their exchanges) to look at; by default they are deleted.
+	Keep *bool `json:"keep,omitempty"`
+
+	// Name A built-in scenario, `all`, or `conformance`.
+	Name *string `json:"name,omitempty"`
+
+	// Source A scenario file's text (YAML, `version: 1`).
+	Source *string `json:"source,omitempty"`
+
+	// VendorControlURL The example vendor's base URL, for scenarios with `vendor_faults`.
+	VendorControlURL *string `json:"vendor_control_url,omitempty"`
+}
+
 // ServiceTerm defines model for ServiceTerm.
 type ServiceTerm struct {
 	AutoRenewPoint int64                 `json:"auto_renew_point"`
@@ -1801,6 +1833,9 @@ type GetOrderAttributesJSONRequestBody = OrderAttributesRequest
 // CreateReplayJSONRequestBody defines body for CreateReplay for application/json ContentType.
 type CreateReplayJSONRequestBody = ReplayRequest
 
+// RunScenarioJSONRequestBody defines body for RunScenario for application/json ContentType.
+type RunScenarioJSONRequestBody = ScenarioRunRequest
+
 // PlaceOrderJSONRequestBody defines body for PlaceOrder for application/json ContentType.
 type PlaceOrderJSONRequestBody = OrderRequest
 
@@ -2145,6 +2180,41 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/reset (the `ResetWorkspace` operationId).
 	ResetWorkspace(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunScenarioWithBody Run a scenario (built-in or inline YAML) against the workspace's vendor and keep its report.
+	//
+	// The scenario runs through this sandbox's own operator API, in a workspace of its own
+	// (`scn-<name>-<run id>`, deleted afterwards), against this workspace's `api_path`. `name`
+	// is a built-in (`GET` is not needed: `apsandbox scenarios` lists them), `all`, or
+	// `conformance` (the vendor conformance probes); `source` is a scenario file's text. A
+	// scenario that does not parse is 400 with every problem as `line:column` in the details,
+	// and nothing runs. The answer comes when the run is done; failed expectations are a
+	// report with `passed: false`, not an error.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/scenario-runs (the `RunScenario` operationId).
+	RunScenarioWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RunScenario Run a scenario (built-in or inline YAML) against the workspace's vendor and keep its report.
+	//
+	// The scenario runs through this sandbox's own operator API, in a workspace of its own
+	// (`scn-<name>-<run id>`, deleted afterwards), against this workspace's `api_path`. `name`
+	// is a built-in (`GET` is not needed: `apsandbox scenarios` lists them), `all`, or
+	// `conformance` (the vendor conformance probes); `source` is a scenario file's text. A
+	// scenario that does not parse is 400 with every problem as `line:column` in the details,
+	// and nothing runs. The answer comes when the run is done; failed expectations are a
+	// report with `passed: false`, not an error.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/scenario-runs (the `RunScenario` operationId).
+	RunScenario(ctx context.Context, ws Workspace, body RunScenarioJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetScenarioRun A scenario run's report.
+	//
+	// Corresponds with GET /api/v1/workspaces/{ws}/scenario-runs/{id} (the `GetScenarioRun` operationId).
+	GetScenarioRun(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListSubscriptions performs a GET /api/v1/workspaces/{ws}/subscriptions (the `ListSubscriptions` operationId) request.
 	ListSubscriptions(ctx context.Context, ws Workspace, params *ListSubscriptionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3021,6 +3091,71 @@ func (c *Client) GetReseller(ctx context.Context, ws Workspace, id ID, reqEditor
 // Corresponds with POST /api/v1/workspaces/{ws}/reset (the `ResetWorkspace` operationId).
 func (c *Client) ResetWorkspace(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewResetWorkspaceRequest(c.Server, ws)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunScenarioWithBody Run a scenario (built-in or inline YAML) against the workspace's vendor and keep its report.
+//
+// The scenario runs through this sandbox's own operator API, in a workspace of its own
+// (`scn-<name>-<run id>`, deleted afterwards), against this workspace's `api_path`. `name`
+// is a built-in (`GET` is not needed: `apsandbox scenarios` lists them), `all`, or
+// `conformance` (the vendor conformance probes); `source` is a scenario file's text. A
+// scenario that does not parse is 400 with every problem as `line:column` in the details,
+// and nothing runs. The answer comes when the run is done; failed expectations are a
+// report with `passed: false`, not an error.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/scenario-runs (the `RunScenario` operationId).
+func (c *Client) RunScenarioWithBody(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunScenarioRequestWithBody(c.Server, ws, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RunScenario Run a scenario (built-in or inline YAML) against the workspace's vendor and keep its report.
+//
+// The scenario runs through this sandbox's own operator API, in a workspace of its own
+// (`scn-<name>-<run id>`, deleted afterwards), against this workspace's `api_path`. `name`
+// is a built-in (`GET` is not needed: `apsandbox scenarios` lists them), `all`, or
+// `conformance` (the vendor conformance probes); `source` is a scenario file's text. A
+// scenario that does not parse is 400 with every problem as `line:column` in the details,
+// and nothing runs. The answer comes when the run is done; failed expectations are a
+// report with `passed: false`, not an error.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/scenario-runs (the `RunScenario` operationId).
+func (c *Client) RunScenario(ctx context.Context, ws Workspace, body RunScenarioJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRunScenarioRequest(c.Server, ws, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetScenarioRun A scenario run's report.
+//
+// Corresponds with GET /api/v1/workspaces/{ws}/scenario-runs/{id} (the `GetScenarioRun` operationId).
+func (c *Client) GetScenarioRun(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetScenarioRunRequest(c.Server, ws, id)
 	if err != nil {
 		return nil, err
 	}
@@ -5297,6 +5432,94 @@ func NewResetWorkspaceRequest(server string, ws Workspace) (*http.Request, error
 	return req, nil
 }
 
+// NewRunScenarioRequest calls the generic RunScenario builder with application/json body
+func NewRunScenarioRequest(server string, ws Workspace, body RunScenarioJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRunScenarioRequestWithBody(server, ws, "application/json", bodyReader)
+}
+
+// NewRunScenarioRequestWithBody constructs an http.Request for the RunScenario method, with any body, and a specified content type
+func NewRunScenarioRequestWithBody(server string, ws Workspace, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/scenario-runs", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetScenarioRunRequest constructs an http.Request for the GetScenarioRun method
+func NewGetScenarioRunRequest(server string, ws Workspace, id ID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "ws", ws, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/workspaces/%s/scenario-runs/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListSubscriptionsRequest constructs an http.Request for the ListSubscriptions method
 func NewListSubscriptionsRequest(server string, ws Workspace, params *ListSubscriptionsParams) (*http.Request, error) {
 	var err error
@@ -7048,6 +7271,43 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/workspaces/{ws}/reset (the `ResetWorkspace` operationId).
 	ResetWorkspaceWithResponse(ctx context.Context, ws Workspace, reqEditors ...RequestEditorFn) (*ResetWorkspaceResponse, error)
+
+	// RunScenarioWithBodyWithResponse Run a scenario (built-in or inline YAML) against the workspace's vendor and keep its report.
+	//
+	// The scenario runs through this sandbox's own operator API, in a workspace of its own
+	// (`scn-<name>-<run id>`, deleted afterwards), against this workspace's `api_path`. `name`
+	// is a built-in (`GET` is not needed: `apsandbox scenarios` lists them), `all`, or
+	// `conformance` (the vendor conformance probes); `source` is a scenario file's text. A
+	// scenario that does not parse is 400 with every problem as `line:column` in the details,
+	// and nothing runs. The answer comes when the run is done; failed expectations are a
+	// report with `passed: false`, not an error.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/scenario-runs (the `RunScenario` operationId).
+	RunScenarioWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunScenarioResponse, error)
+
+	// RunScenarioWithResponse Run a scenario (built-in or inline YAML) against the workspace's vendor and keep its report.
+	//
+	// The scenario runs through this sandbox's own operator API, in a workspace of its own
+	// (`scn-<name>-<run id>`, deleted afterwards), against this workspace's `api_path`. `name`
+	// is a built-in (`GET` is not needed: `apsandbox scenarios` lists them), `all`, or
+	// `conformance` (the vendor conformance probes); `source` is a scenario file's text. A
+	// scenario that does not parse is 400 with every problem as `line:column` in the details,
+	// and nothing runs. The answer comes when the run is done; failed expectations are a
+	// report with `passed: false`, not an error.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/workspaces/{ws}/scenario-runs (the `RunScenario` operationId).
+	RunScenarioWithResponse(ctx context.Context, ws Workspace, body RunScenarioJSONRequestBody, reqEditors ...RequestEditorFn) (*RunScenarioResponse, error)
+
+	// GetScenarioRunWithResponse A scenario run's report.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/workspaces/{ws}/scenario-runs/{id} (the `GetScenarioRun` operationId).
+	GetScenarioRunWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*GetScenarioRunResponse, error)
 
 	// ListSubscriptionsWithResponse performs a GET /api/v1/workspaces/{ws}/subscriptions (the `ListSubscriptions` operationId) request.
 	//
@@ -8962,6 +9222,130 @@ func (r ResetWorkspaceResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ResetWorkspaceResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RunScenarioResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ScenarioRun
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RunScenarioResponse) GetJSON201() *ScenarioRun {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RunScenarioResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RunScenarioResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RunScenarioResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r RunScenarioResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RunScenarioResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RunScenarioResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RunScenarioResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RunScenarioResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetScenarioRunResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ScenarioRun
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetScenarioRunResponse) GetJSON200() *ScenarioRun {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetScenarioRunResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetScenarioRunResponse) GetJSONDefault() *Error {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetScenarioRunResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetScenarioRunResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetScenarioRunResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetScenarioRunResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -11496,6 +11880,61 @@ func (c *ClientWithResponses) ResetWorkspaceWithResponse(ctx context.Context, ws
 	return ParseResetWorkspaceResponse(rsp)
 }
 
+// RunScenarioWithBodyWithResponse Run a scenario (built-in or inline YAML) against the workspace's vendor and keep its report.
+//
+// The scenario runs through this sandbox's own operator API, in a workspace of its own
+// (`scn-<name>-<run id>`, deleted afterwards), against this workspace's `api_path`. `name`
+// is a built-in (`GET` is not needed: `apsandbox scenarios` lists them), `all`, or
+// `conformance` (the vendor conformance probes); `source` is a scenario file's text. A
+// scenario that does not parse is 400 with every problem as `line:column` in the details,
+// and nothing runs. The answer comes when the run is done; failed expectations are a
+// report with `passed: false`, not an error.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/scenario-runs (the `RunScenario` operationId).
+func (c *ClientWithResponses) RunScenarioWithBodyWithResponse(ctx context.Context, ws Workspace, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RunScenarioResponse, error) {
+	rsp, err := c.RunScenarioWithBody(ctx, ws, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunScenarioResponse(rsp)
+}
+
+// RunScenarioWithResponse Run a scenario (built-in or inline YAML) against the workspace's vendor and keep its report.
+//
+// The scenario runs through this sandbox's own operator API, in a workspace of its own
+// (`scn-<name>-<run id>`, deleted afterwards), against this workspace's `api_path`. `name`
+// is a built-in (`GET` is not needed: `apsandbox scenarios` lists them), `all`, or
+// `conformance` (the vendor conformance probes); `source` is a scenario file's text. A
+// scenario that does not parse is 400 with every problem as `line:column` in the details,
+// and nothing runs. The answer comes when the run is done; failed expectations are a
+// report with `passed: false`, not an error.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/workspaces/{ws}/scenario-runs (the `RunScenario` operationId).
+func (c *ClientWithResponses) RunScenarioWithResponse(ctx context.Context, ws Workspace, body RunScenarioJSONRequestBody, reqEditors ...RequestEditorFn) (*RunScenarioResponse, error) {
+	rsp, err := c.RunScenario(ctx, ws, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRunScenarioResponse(rsp)
+}
+
+// GetScenarioRunWithResponse A scenario run's report.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/workspaces/{ws}/scenario-runs/{id} (the `GetScenarioRun` operationId).
+func (c *ClientWithResponses) GetScenarioRunWithResponse(ctx context.Context, ws Workspace, id ID, reqEditors ...RequestEditorFn) (*GetScenarioRunResponse, error) {
+	rsp, err := c.GetScenarioRun(ctx, ws, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetScenarioRunResponse(rsp)
+}
+
 // ListSubscriptionsWithResponse performs a GET /api/v1/workspaces/{ws}/subscriptions (the `ListSubscriptions` operationId) request.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13296,6 +13735,100 @@ func ParseResetWorkspaceResponse(rsp *http.Response) (*ResetWorkspaceResponse, e
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRunScenarioResponse parses an HTTP response from a RunScenarioWithResponse call
+func ParseRunScenarioResponse(rsp *http.Response) (*RunScenarioResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RunScenarioResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ScenarioRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetScenarioRunResponse parses an HTTP response from a GetScenarioRunWithResponse call
+func ParseGetScenarioRunResponse(rsp *http.Response) (*GetScenarioRunResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetScenarioRunResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ScenarioRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest Error

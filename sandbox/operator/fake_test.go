@@ -3,6 +3,7 @@ package operator
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -653,4 +654,31 @@ func (f *fakePlatform) Outbox(ctx context.Context, ws string, flt platform.Outbo
 		}
 	}
 	return out, nil
+}
+
+// fakeRuns is a scenario runner that records what it was asked.
+type fakeRuns struct {
+	mu  sync.Mutex
+	got []ScenarioRunRequest
+}
+
+func (f *fakeRuns) RunScenario(ctx context.Context, ws string, req ScenarioRunRequest) (ScenarioRun, error) {
+	if ws != "default" {
+		return ScenarioRun{}, world.NotFound("workspace", ws)
+	}
+	if strings.Contains(req.Source, "renw") {
+		return ScenarioRun{}, &world.Error{Code: world.CodeInvalidArgument, Message: "source: 1 problem",
+			Details: []world.Detail{{Field: "source:4:5 steps[1].renw", Problem: "unknown action"}}}
+	}
+	f.mu.Lock()
+	f.got = append(f.got, req)
+	f.mu.Unlock()
+	return ScenarioRun{ID: 1, Workspace: ws, Scenario: req.Name, Passed: true, CreatedAt: t0(), Report: json.RawMessage(`{"passed":true}`)}, nil
+}
+
+func (f *fakeRuns) ScenarioRun(ctx context.Context, ws string, id int64) (ScenarioRun, error) {
+	if id != 1 {
+		return ScenarioRun{}, world.NotFound("scenario run", id)
+	}
+	return ScenarioRun{ID: 1, Workspace: ws, Scenario: "integration-check", Passed: true, CreatedAt: t0(), Report: json.RawMessage(`{"passed":true}`)}, nil
 }

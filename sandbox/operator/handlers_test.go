@@ -131,6 +131,15 @@ func TestEveryOperation(t *testing.T) {
 		{"order attributes without a plan", "POST", ws + "/order-attributes", `{"tenant_id":4}`, 400, nil},
 		{"order attributes of an unknown tenant", "POST", ws + "/order-attributes", `{"tenant_id":999,"plan_id":8}`, 400, nil},
 
+		{"run a built-in scenario", "POST", ws + "/scenario-runs", `{"name":"integration-check"}`, 201, nil},
+		{"run the conformance suite", "POST", ws + "/scenario-runs", `{"name":"conformance","budget_ms":500}`, 201, nil},
+		{"run an inline scenario that does not parse", "POST", ws + "/scenario-runs", `{"source":"version: 1\nname: x\nsteps:\n  - renw: {}"}`, 400, nil},
+		{"run a scenario named and inline", "POST", ws + "/scenario-runs", `{"name":"a","source":"b"}`, 400, nil},
+		{"run nothing", "POST", ws + "/scenario-runs", `{}`, 400, nil},
+		{"run with an unknown field", "POST", ws + "/scenario-runs", `{"scenario":"a"}`, 400, nil},
+		{"get a scenario run", "GET", ws + "/scenario-runs/1", "", 200, nil},
+		{"get an unknown scenario run", "GET", ws + "/scenario-runs/9", "", 404, nil},
+
 		{"get clock", "GET", ws + "/clock", "", 200, nil},
 		{"advance clock by", "POST", ws + "/clock/advance", `{"by":"1mo"}`, 200, platform.AdvanceRequest{By: "1mo"}},
 		{"advance clock to", "POST", ws + "/clock/advance", `{"to":"2026-03-01T00:00:00Z"}`, 200,

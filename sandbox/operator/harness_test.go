@@ -46,7 +46,7 @@ func newHarnessFor(t *testing.T, p Platform, opts ...Option) *harness {
 	}
 	h := &harness{t: t, engine: gin.New(), rv: rv, logs: &bytes.Buffer{}}
 	h.engine.HandleMethodNotAllowed = true
-	opts = append([]Option{WithLogger(slog.New(slog.NewTextHandler(h.logs, nil)))}, opts...)
+	opts = append([]Option{WithLogger(slog.New(slog.NewTextHandler(h.logs, nil))), WithScenarios(&fakeRuns{})}, opts...)
 	New(p, opts...).Register(h.engine)
 	return h
 }

@@ -100,8 +100,9 @@ type Server struct {
 	spec  *spec
 	// token is the control token that unlocks raw exchanges; "" locks
 	// them for everyone.
-	token   string
-	version string
+	token     string
+	version   string
+	scenarios ScenarioRunner
 }
 
 // Option configures a Server.

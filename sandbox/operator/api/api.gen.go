@@ -1379,6 +1379,38 @@ type Resource struct {
 	UnitPrice int64 `json:"unit_price"`
 }
 
+// ScenarioRun defines model for ScenarioRun.
+type ScenarioRun struct {
+	CreatedAt time.Time `json:"created_at"`
+	ID        int64     `json:"id"`
+	Passed    bool      `json:"passed"`
+
+	// Report The run's report, as `apsandbox run --json` writes it (see scenarios/LANGUAGE.md).
+	Report json.RawMessage `json:"report"`
+
+	// Scenario The name given, or the inline scenario's name.
+	Scenario  string `json:"scenario"`
+	Workspace string `json:"workspace"`
+}
+
+// ScenarioRunRequest defines model for ScenarioRunRequest.
+type ScenarioRunRequest struct {
+	// BudgetMs Conformance: how long the vendor may take to answer; default 10000.
+	BudgetMs *int64 `json:"budget_ms,omitempty"`
+
+	// Keep Keep the run's workspaces (and so their exchanges) to look at; by default they are deleted.
+	Keep *bool `json:"keep,omitempty"`
+
+	// Name A built-in scenario, `all`, or `conformance`.
+	Name *string `json:"name,omitempty"`
+
+	// Source A scenario file's text (YAML, `version: 1`).
+	Source *string `json:"source,omitempty"`
+
+	// VendorControlURL The example vendor's base URL, for scenarios with `vendor_faults`.
+	VendorControlURL *string `json:"vendor_control_url,omitempty"`
+}
+
 // ServiceTerm defines model for ServiceTerm.
 type ServiceTerm struct {
 	AutoRenewPoint int64                 `json:"auto_renew_point"`
@@ -1800,6 +1832,9 @@ type GetOrderAttributesJSONRequestBody = OrderAttributesRequest
 // CreateReplayJSONRequestBody defines body for CreateReplay for application/json ContentType.
 type CreateReplayJSONRequestBody = ReplayRequest
 
+// RunScenarioJSONRequestBody defines body for RunScenario for application/json ContentType.
+type RunScenarioJSONRequestBody = ScenarioRunRequest
+
 // PlaceOrderJSONRequestBody defines body for PlaceOrder for application/json ContentType.
 type PlaceOrderJSONRequestBody = OrderRequest
 
@@ -1913,6 +1948,12 @@ type ServerInterface interface {
 	// ResetWorkspace Reseed the workspace's world from its seed; the journal is kept.
 	// (POST /api/v1/workspaces/{ws}/reset)
 	ResetWorkspace(c *gin.Context, ws Workspace)
+	// RunScenario Run a scenario (built-in or inline YAML) against the workspace's vendor and keep its report.
+	// (POST /api/v1/workspaces/{ws}/scenario-runs)
+	RunScenario(c *gin.Context, ws Workspace)
+	// GetScenarioRun A scenario run's report.
+	// (GET /api/v1/workspaces/{ws}/scenario-runs/{id})
+	GetScenarioRun(c *gin.Context, ws Workspace, id ID)
 
 	// (GET /api/v1/workspaces/{ws}/subscriptions)
 	ListSubscriptions(c *gin.Context, ws Workspace, params ListSubscriptionsParams)
@@ -2993,6 +3034,65 @@ func (siw *ServerInterfaceWrapper) ResetWorkspace(c *gin.Context) {
 	siw.Handler.ResetWorkspace(c, ws)
 }
 
+// RunScenario operation middleware
+func (siw *ServerInterfaceWrapper) RunScenario(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RunScenario(c, ws)
+}
+
+// GetScenarioRun operation middleware
+func (siw *ServerInterfaceWrapper) GetScenarioRun(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "ws" -------------
+	var ws Workspace
+
+	err = runtime.BindStyledParameterWithOptions("simple", "ws", c.Param("ws"), &ws, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter ws: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetScenarioRun(c, ws, id)
+}
+
 // ListSubscriptions operation middleware
 func (siw *ServerInterfaceWrapper) ListSubscriptions(c *gin.Context) {
 
@@ -4043,6 +4143,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/resellers", wrapper.ListResellers)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/resellers/:id", wrapper.GetReseller)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/reset", wrapper.ResetWorkspace)
+	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/scenario-runs", wrapper.RunScenario)
+	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/scenario-runs/:id", wrapper.GetScenarioRun)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions", wrapper.ListSubscriptions)
 	router.POST(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions", wrapper.PlaceOrder)
 	router.GET(options.BaseURL+"/api/v1/workspaces/:ws/subscriptions/:id", wrapper.GetSubscription)
@@ -5778,6 +5880,142 @@ type ResetWorkspacedefaultJSONResponse struct {
 }
 
 func (response ResetWorkspacedefaultJSONResponse) VisitResetWorkspaceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunScenarioRequestObject struct {
+	Ws   Workspace `json:"ws"`
+	Body *RunScenarioJSONRequestBody
+}
+
+type RunScenarioResponseObject interface {
+	VisitRunScenarioResponse(w http.ResponseWriter) error
+}
+
+type RunScenario201JSONResponse ScenarioRun
+
+func (response RunScenario201JSONResponse) VisitRunScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunScenario400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response RunScenario400JSONResponse) VisitRunScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunScenario404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response RunScenario404JSONResponse) VisitRunScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunScenario409JSONResponse struct{ ConflictJSONResponse }
+
+func (response RunScenario409JSONResponse) VisitRunScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunScenariodefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response RunScenariodefaultJSONResponse) VisitRunScenarioResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScenarioRunRequestObject struct {
+	Ws Workspace `json:"ws"`
+	ID ID        `json:"id"`
+}
+
+type GetScenarioRunResponseObject interface {
+	VisitGetScenarioRunResponse(w http.ResponseWriter) error
+}
+
+type GetScenarioRun200JSONResponse ScenarioRun
+
+func (response GetScenarioRun200JSONResponse) VisitGetScenarioRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScenarioRun404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response GetScenarioRun404JSONResponse) VisitGetScenarioRunResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScenarioRundefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetScenarioRundefaultJSONResponse) VisitGetScenarioRunResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8245,6 +8483,12 @@ type StrictServerInterface interface {
 	// ResetWorkspace Reseed the workspace's world from its seed; the journal is kept.
 	// (POST /api/v1/workspaces/{ws}/reset)
 	ResetWorkspace(ctx context.Context, request ResetWorkspaceRequestObject) (ResetWorkspaceResponseObject, error)
+	// RunScenario Run a scenario (built-in or inline YAML) against the workspace's vendor and keep its report.
+	// (POST /api/v1/workspaces/{ws}/scenario-runs)
+	RunScenario(ctx context.Context, request RunScenarioRequestObject) (RunScenarioResponseObject, error)
+	// GetScenarioRun A scenario run's report.
+	// (GET /api/v1/workspaces/{ws}/scenario-runs/{id})
+	GetScenarioRun(ctx context.Context, request GetScenarioRunRequestObject) (GetScenarioRunResponseObject, error)
 
 	// (GET /api/v1/workspaces/{ws}/subscriptions)
 	ListSubscriptions(ctx context.Context, request ListSubscriptionsRequestObject) (ListSubscriptionsResponseObject, error)
@@ -9141,6 +9385,77 @@ func (sh *strictHandler) ResetWorkspace(ctx *gin.Context, ws Workspace) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ResetWorkspaceResponseObject); ok {
 		if err := validResponse.VisitResetWorkspaceResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RunScenario operation middleware
+func (sh *strictHandler) RunScenario(ctx *gin.Context, ws Workspace) {
+	var request RunScenarioRequestObject
+
+	request.Ws = ws
+
+	var body RunScenarioJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RunScenario(ctx, request.(RunScenarioRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RunScenario")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RunScenarioResponseObject); ok {
+		if err := validResponse.VisitRunScenarioResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetScenarioRun operation middleware
+func (sh *strictHandler) GetScenarioRun(ctx *gin.Context, ws Workspace, id ID) {
+	var request GetScenarioRunRequestObject
+
+	request.Ws = ws
+	request.ID = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetScenarioRun(ctx, request.(GetScenarioRunRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetScenarioRun")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetScenarioRunResponseObject); ok {
+		if err := validResponse.VisitGetScenarioRunResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
