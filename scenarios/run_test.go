@@ -288,3 +288,30 @@ func TestLanguageExample(t *testing.T) {
 		t.Fatalf("the example of LANGUAGE.md fails:\n%s", b.String())
 	}
 }
+
+// TestReadmeScenario runs the README's scenario example, word for word.
+func TestReadmeScenario(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```yaml\n")
+	src, _, _ := strings.Cut(rest, "```")
+	if !ok || !strings.Contains(src, "version: 1") {
+		t.Fatal("the README has no scenario example")
+	}
+	sc, err := scenarios.Parse("README.md", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := newRunner(t)
+	rep := r.Run(t.Context(), sc)
+	if !rep.Passed {
+		var b bytes.Buffer
+		rep.WriteText(&b)
+		t.Fatalf("the README's scenario failed:\n%s", b.String())
+	}
+	if n := len(rep.Scenarios[0].Steps[1].ExchangeIDs); n != 2 {
+		t.Errorf("the duplicated renewal made %d calls, want 2", n)
+	}
+}
