@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -26,6 +28,9 @@ const maxScenarioRuns = 200
 // without the network: requests go straight to the handler.
 type scenarioRuns struct {
 	s *Server
+	// loaded are the scenarios of Config.ScenarioDir, by name; they come
+	// before the built-ins.
+	loaded map[string]*scenarios.Scenario
 
 	mu   sync.Mutex
 	last int64
@@ -68,6 +73,8 @@ func (r *scenarioRuns) RunScenario(ctx context.Context, ws string, req operator.
 			return operator.ScenarioRun{}, scenarioError("source", err)
 		}
 		scs, name = []*scenarios.Scenario{sc}, sc.Name
+	case r.loaded[req.Name] != nil:
+		scs = []*scenarios.Scenario{r.loaded[req.Name]}
 	case !probe:
 		if scs, err = scenarios.Load(req.Name); err != nil {
 			return operator.ScenarioRun{}, scenarioError("name", err)
@@ -136,4 +143,29 @@ func scenarioError(field string, err error) error {
 		out.Details = append(out.Details, world.Detail{Field: f, Problem: e.Msg})
 	}
 	return out
+}
+
+// loadScenarioDir parses every scenario file of dir; a name given twice
+// or any problem of any file is an error listing them all.
+func loadScenarioDir(dir string) (map[string]*scenarios.Scenario, error) {
+	var files []string
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, m...)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, err
+	}
+	scs, err := scenarios.LoadAll(files...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*scenarios.Scenario, len(scs))
+	for _, sc := range scs {
+		out[sc.Name] = sc
+	}
+	return out, nil
 }

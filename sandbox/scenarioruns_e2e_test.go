@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/apsandbox/apsandbox/sandbox"
 )
 
 type scenarioRun struct {
@@ -101,5 +105,32 @@ func TestScenarioRuns(t *testing.T) {
 	}
 	if code := e.do("POST", e.ws("/scenario-runs"), map[string]any{"name": "no-such-scenario"}, &bad); code != http.StatusBadRequest {
 		t.Errorf("an unknown built-in: %d", code)
+	}
+}
+
+// TestScenarioDir: the scenarios of --scenarios DIR run by name through
+// the API; a directory with a bad file stops the sandbox from starting,
+// naming the file, line and column.
+func TestScenarioDir(t *testing.T) {
+	dir := t.TempDir()
+	mine := "version: 1\nname: my-check\nsteps:\n  - check: {}\n    expect: {result: {ready: true}}\n"
+	if err := os.WriteFile(filepath.Join(dir, "my-check.yaml"), []byte(mine), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, 1, func(c *sandbox.Config) { c.ScenarioDir = dir })
+	var r scenarioRun
+	if code := e.do("POST", e.ws("/scenario-runs"), map[string]any{"name": "my-check"}, &r); code != http.StatusCreated || !r.Passed || r.Scenario != "my-check" {
+		t.Errorf("run my-check: %d %+v", code, r)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "broken.yml"), []byte("version: 1\nname: broken\nsteps:\n  - chek: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sandbox.New(sandbox.Config{Seed: 1, ScenarioDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "broken.yml:4:5") {
+		t.Errorf("a bad scenario file: %v, want its file:line:column", err)
+	}
+	if _, err := sandbox.New(sandbox.Config{Seed: 1, ScenarioDir: filepath.Join(dir, "nope")}); err == nil {
+		t.Error("a missing scenario directory: no error")
 	}
 }

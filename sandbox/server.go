@@ -50,6 +50,10 @@ type Config struct {
 	// ControlToken, when set, lets callers that send it as a bearer token
 	// read exchanges unredacted (?raw=true). Without it nobody can.
 	ControlToken string
+	// ScenarioDir holds scenario files (*.yaml, *.yml) that POST
+	// …/scenario-runs can run by name, besides the built-ins. Every file
+	// must parse: a bad one stops New with its line:column problems.
+	ScenarioDir string
 	// OutboxCap is how many e-mails each workspace's outbox keeps, the
 	// newest; 0 means platform.DefaultOutboxCap (10,000).
 	OutboxCap int
@@ -95,6 +99,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, store: store, platform: p}
+	runs := &scenarioRuns{s: s}
+	if cfg.ScenarioDir != "" {
+		if runs.loaded, err = loadScenarioDir(cfg.ScenarioDir); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("sandbox: scenarios in %s:\n%w", cfg.ScenarioDir, err)
+		}
+		cfg.Logger.Info("scenarios loaded", "dir", cfg.ScenarioDir, "count", len(runs.loaded))
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog())
@@ -104,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 		operator.WithLogger(cfg.Logger),
 		operator.WithControlToken(cfg.ControlToken),
 		operator.WithVersion(Version),
-		operator.WithScenarios(&scenarioRuns{s: s}))
+		operator.WithScenarios(runs))
 	op.Register(e)
 	s.engine = e
 	s.ready.Store(true)

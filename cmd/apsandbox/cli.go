@@ -28,6 +28,7 @@ const usage = `apsandbox — a sandbox of the ActivePlatform platform for vendor
 Usage:
   apsandbox serve [--addr :8080] [--data ./data] [--seed 1] [--vendor URL]
                   [--retain-count 100000] [--retain-age 720h] [--control-token T]
+                  [--scenarios DIR]
                   [--log-level info] [--log-format text]
   apsandbox check --vendor URL      call {URL}/check as Vendor Portal's "Start check" does
   apsandbox replay --from FILE --vendor URL [--ignore PATH]... [--header K=V]...
@@ -120,6 +121,7 @@ func serveConfig(args []string, getenv func(string) string, stderr io.Writer) (s
 	fs.IntVar(&sf.cfg.Retention.MaxExchanges, "retain-count", sf.cfg.Retention.MaxExchanges, "exchanges kept per workspace (0: all)")
 	fs.DurationVar(&sf.cfg.Retention.MaxAge, "retain-age", sf.cfg.Retention.MaxAge, "how long exchanges are kept (0: forever)")
 	fs.StringVar(&sf.cfg.ControlToken, "control-token", "", "bearer token that unlocks raw (unredacted) exchanges")
+	fs.StringVar(&sf.cfg.ScenarioDir, "scenarios", "", "directory of scenario files (*.yaml) that POST …/scenario-runs runs by name")
 	fs.Int64Var(&sf.cfg.Seed, "seed", sf.cfg.Seed, "seed of the default workspace's world (non-zero)")
 	fs.StringVar(&sf.cfg.VendorURL, "vendor", "", "vendor base URL (api_path) of the default workspace")
 	fs.DurationVar(&sf.cfg.ShutdownTimeout, "shutdown-timeout", sf.cfg.ShutdownTimeout, "graceful shutdown bound")

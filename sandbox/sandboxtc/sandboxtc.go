@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/apsandbox/apsandbox/sandbox/client"
+	"github.com/apsandbox/apsandbox/scenarios"
 )
 
 // DefaultImage is the tag `make docker` gives the sandbox image.
@@ -97,6 +100,33 @@ func WithWorkspace(name string) Option {
 	}
 }
 
+// ScenarioDir is where WithScenario puts scenario files in the container.
+const ScenarioDir = "/scenarios"
+
+// WithScenario loads a scenario file into the sandbox, so that
+// Container.RunScenario (or POST …/scenario-runs) runs it by its name.
+// The file is checked here first: one that does not parse is an error
+// naming its line and column, before any container starts.
+func WithScenario(path string) testcontainers.CustomizeRequestOption {
+	return func(req *testcontainers.GenericContainerRequest) error {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("sandboxtc: WithScenario: %w", err)
+		}
+		if _, err := scenarios.Parse(path, src); err != nil {
+			return fmt.Errorf("sandboxtc: WithScenario:\n%w", err)
+		}
+		base := filepath.Base(path)
+		if ext := filepath.Ext(base); ext != ".yaml" && ext != ".yml" {
+			base += ".yaml"
+		}
+		req.Files = append(req.Files, testcontainers.ContainerFile{
+			HostFilePath: path, ContainerFilePath: ScenarioDir + "/" + base, FileMode: 0o644,
+		})
+		return testcontainers.WithEnv(map[string]string{"APSANDBOX_SCENARIOS": ScenarioDir})(req)
+	}
+}
+
 // WithHostAccess lets the container reach the host as HostAlias. Run adds
 // it already; it is exported for requests built by hand.
 func WithHostAccess() testcontainers.CustomizeRequestOption {
@@ -121,7 +151,8 @@ func VendorURL(ln net.Listener, path string) string {
 }
 
 // Run starts the sandbox image img and waits until its operator API is
-// ready. Options: WithVendor, WithSeed, WithControlToken, WithWorkspace, and
+// ready. Options: WithVendor, WithSeed, WithControlToken, WithWorkspace,
+// WithScenario, and
 // any testcontainers option (they come after the module's defaults, so
 // they win).
 func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustomizer) (*Container, error) {
@@ -221,4 +252,23 @@ func (c *Container) createWorkspace(ctx context.Context) error {
 		return fmt.Errorf("create workspace %q: %d %s", c.settings.workspace, resp.StatusCode(), resp.Body)
 	}
 	return nil
+}
+
+// RunScenario runs a scenario in the sandbox against the workspace's
+// vendor: one loaded with WithScenario, or a built-in (including
+// "conformance"). A scenario whose expectations fail is a report with
+// Passed false, not an error.
+func (c *Container) RunScenario(ctx context.Context, name string) (client.ScenarioRun, error) {
+	s, err := c.Client(ctx)
+	if err != nil {
+		return client.ScenarioRun{}, err
+	}
+	resp, err := s.RunScenarioWithResponse(ctx, c.Workspace(), client.ScenarioRunRequest{Name: &name})
+	if err != nil {
+		return client.ScenarioRun{}, fmt.Errorf("run scenario %s: %w", name, err)
+	}
+	if resp.JSON201 == nil {
+		return client.ScenarioRun{}, fmt.Errorf("run scenario %s: %w", name, client.ResponseError(resp))
+	}
+	return *resp.JSON201, nil
 }

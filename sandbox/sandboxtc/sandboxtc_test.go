@@ -16,6 +16,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/apsandbox/apsandbox/sandbox/client"
+	"github.com/apsandbox/apsandbox/sandbox/examplevendor"
 	"github.com/apsandbox/apsandbox/sandbox/sandboxtc"
 )
 
@@ -139,6 +140,8 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 		{"zero seed", sandboxtc.WithSeed(0), "WithSeed: must be positive"},
 		{"empty vendor", sandboxtc.WithVendor(""), "WithVendor: empty URL"},
 		{"empty workspace", sandboxtc.WithWorkspace(""), "WithWorkspace: empty name"},
+		{"missing scenario file", sandboxtc.WithScenario(filepath.Join(t.TempDir(), "nope.yaml")), "WithScenario"},
+		{"scenario that does not parse", sandboxtc.WithScenario(writeFile(t, "bad.yaml", "version: 1\nname: bad\nsteps:\n  - chek: {}\n")), "bad.yaml:4:5"},
 	} {
 		c, err := sandboxtc.Run(context.Background(), img, tt.opt)
 		testcontainers.CleanupContainer(t, c)
@@ -216,5 +219,51 @@ func TestImageHealthAndUser(t *testing.T) {
 	}
 	if got.Name != renamed {
 		t.Errorf("after a restart subscription %d is named %q, want %q (err %v)", id, got.Name, renamed, err)
+	}
+}
+
+func writeFile(t testing.TB, name, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestScenarioInContainer: a scenario file given with WithScenario runs in
+// the container by its name against the test's vendor, and so does the
+// conformance suite.
+func TestScenarioInContainer(t *testing.T) {
+	img := image(t)
+	ctx := t.Context()
+	file := writeFile(t, "renew-twice.yaml", `version: 1
+name: renew-twice
+steps:
+  - order: {tenant_id: 1008, plan_id: 1037}
+    capture: {sub: subscription.id}
+  - renew: {subscription: "${sub}"}
+    expect: {status: active, call: {path: /subscription/renew}, answer: {status: 200}}
+  - renew: {subscription: "${sub}"}
+    expect: {status: active}
+`)
+	c, err := sandboxtc.Run(ctx, img,
+		sandboxtc.WithVendor(serveVendor(t, examplevendor.New(examplevendor.Config{}).Handler())),
+		sandboxtc.WithScenario(file))
+	testcontainers.CleanupContainer(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"renew-twice", "conformance"} {
+		run, err := c.RunScenario(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !run.Passed {
+			t.Errorf("%s failed in the container: %s", name, run.Report)
+		}
+	}
+	if _, err := c.RunScenario(ctx, "no-such"); err == nil {
+		t.Error("an unknown scenario: no error")
 	}
 }
