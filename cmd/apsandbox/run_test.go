@@ -148,3 +148,21 @@ func TestConformanceJob(t *testing.T) {
 		t.Errorf("failed checks in the JUnit report: %v, want [unknown-fields]\n%s", failed, out.String())
 	}
 }
+
+// TestMalformedScenarioSendsNothing: a scenario that does not parse is
+// exit 2 with its line:column, and the vendor hears nothing.
+func TestMalformedScenarioSendsNothing(t *testing.T) {
+	var calls int
+	vendor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }))
+	defer vendor.Close()
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("version: 1\nname: bad\nsteps:\n  - check: {}\n  - order: {tenant_id: 1008, plan_id: nope}\n"), 0o644)
+	var out, errb bytes.Buffer
+	got := run(context.Background(), []string{"run", "--vendor", vendor.URL, "integration-check", bad}, env(map[string]string{"CI": "true"}), &out, &errb)
+	if got != exitUsage || !strings.Contains(errb.String(), "bad.yaml:5:") {
+		t.Errorf("exit %d, stderr %s; want 2 naming bad.yaml:5", got, errb.String())
+	}
+	if calls != 0 {
+		t.Errorf("the vendor got %d calls from a run with a malformed scenario", calls)
+	}
+}
