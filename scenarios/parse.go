@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -249,7 +250,7 @@ func (d *decoder) integration(n *node, key string) bool {
 			ok = false
 			continue
 		case !known:
-			d.errf(k.pos, join(key, k.s), "unknown integration setting (known: %s)", strings.Join(sortedKeys(integrationKeys), ", "))
+			d.errf(k.pos, join(key, k.s), "unknown integration setting (known: %s)", strings.Join(slices.Sorted(maps.Keys(integrationKeys)), ", "))
 			ok = false
 			continue
 		}
@@ -272,15 +273,6 @@ func (d *decoder) integration(n *node, key string) bool {
 		}
 	}
 	return ok
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 var stepKeys = []string{"name", "faults", "repeat", "concurrency", "expect", "capture"}

@@ -444,11 +444,11 @@ func (p *Platform) pullConsumption(ctx context.Context, name string, owner *work
 // lateConsumption delivers the subscription's previous call late when
 // ctx asks for it, after a consumption pull, and adds it to out.
 func (p *Platform) lateConsumption(ctx context.Context, name string, id int64, out ConsumptionResult) (ConsumptionResult, error) {
-	l, err := p.deliverLate(ctx, name, journal.Filter{SubscriptionID: id}, out.ExchangeIDs)
+	res, err := p.lateSubscription(ctx, name, id, out.Result)
 	if err != nil {
 		return ConsumptionResult{}, err
 	}
-	l.addTo(&out.ExchangeIDs, &out.Warnings)
+	out.Result = res
 	return out, nil
 }
 
