@@ -177,8 +177,12 @@ func (s *scenarioRun) editors(f faults) []client.RequestEditorFn {
 // initial variables, and arms the vendor's faults.
 func (s *scenarioRun) setup(ctx context.Context) error {
 	c, eds := s.r.Client, s.editors(faults{})
+	// A new installation id for every scenario run: a vendor that keeps
+	// its state between runs (a staging service) must not take this run's
+	// subscriptions for the last run's, which had the same ids.
+	apguid := newAPGUID()
 	cw, err := c.CreateWorkspaceWithResponse(ctx, client.CreateWorkspaceRequest{
-		Name: s.ws, Seed: &s.sc.seed, VendorURL: &s.r.VendorURL}, eds...)
+		Name: s.ws, Seed: &s.sc.seed, VendorURL: &s.r.VendorURL, ApGUID: &apguid}, eds...)
 	if err != nil {
 		return err
 	}
@@ -449,3 +453,13 @@ func (s *scenarioRun) exchangesAfter(ctx context.Context, after int64) ([]client
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// newAPGUID is a random installation id in the GUID form the platform uses.
+func newAPGUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

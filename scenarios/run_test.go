@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -313,5 +314,30 @@ func TestReadmeScenario(t *testing.T) {
 	}
 	if n := len(rep.Scenarios[0].Steps[1].ExchangeIDs); n != 2 {
 		t.Errorf("the duplicated renewal made %d calls, want 2", n)
+	}
+}
+
+// TestRunsAgainstAStatefulVendor: a vendor that keeps its state between
+// runs (no control API to reset it, as a staging service) sees each run
+// as a new installation, so the second run of the same scenario, with
+// the same subscription ids, is not taken for the first.
+func TestRunsAgainstAStatefulVendor(t *testing.T) {
+	r, v := newRunner(t)
+	r.VendorControlURL = ""
+	ids := 0
+	r.RunID = func() string { ids++; return fmt.Sprintf("t%d", ids) }
+	scs, err := scenarios.Load("subscription-lifecycle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := 1; run <= 2; run++ {
+		if rep := r.RunAll(t.Context(), scs); !rep.Passed {
+			var b bytes.Buffer
+			rep.WriteText(&b)
+			t.Fatalf("run %d against the same vendor:\n%s", run, b.String())
+		}
+	}
+	if n := len(v.Subscriptions()); n != 2 {
+		t.Errorf("the vendor holds %d subscriptions after two runs, want 2 (one per run)", n)
 	}
 }

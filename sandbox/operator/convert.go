@@ -106,7 +106,7 @@ func toWorkspaceInfo(w platform.WorkspaceInfo) api.WorkspaceInfo {
 }
 
 func fromCreateWorkspace(r api.CreateWorkspaceRequest) platform.CreateWorkspace {
-	return platform.CreateWorkspace{Name: r.Name, Seed: deref(r.Seed), VendorURL: deref(r.VendorURL)}
+	return platform.CreateWorkspace{Name: r.Name, Seed: deref(r.Seed), VendorURL: deref(r.VendorURL), APGUID: deref(r.ApGUID)}
 }
 
 // ---- the world ----

@@ -40,6 +40,8 @@ func TestEveryOperation(t *testing.T) {
 		{"create workspace", "POST", "/api/v1/workspaces", `{"name":"qa-1","seed":7,"vendor_url":"http://vendor.example"}`, 201,
 			platform.CreateWorkspace{Name: "qa-1", Seed: 7, VendorURL: "http://vendor.example"}},
 		{"create workspace, name only", "POST", "/api/v1/workspaces", `{"name":"qa-2"}`, 201, platform.CreateWorkspace{Name: "qa-2"}},
+		{"create workspace with its own ap_guid", "POST", "/api/v1/workspaces", `{"name":"qa-3","ap_guid":"a1b2-c3"}`, 201, platform.CreateWorkspace{Name: "qa-3", APGUID: "a1b2-c3"}},
+		{"create workspace with a bad ap_guid", "POST", "/api/v1/workspaces", `{"name":"qa-4","ap_guid":"a b"}`, 400, nil},
 		{"create existing workspace", "POST", "/api/v1/workspaces", `{"name":"default"}`, 409, nil},
 		{"get workspace", "GET", ws, "", 200, nil},
 		{"get unknown workspace", "GET", "/api/v1/workspaces/nope", "", 404, nil},

@@ -36,6 +36,10 @@ type CreateWorkspace struct {
 	Name      string
 	Seed      int64
 	VendorURL string
+	// APGUID replaces the seed's installation id, so that a vendor that
+	// keeps its state sees a new installation although the world (and its
+	// subscription ids) is the seed's. Empty keeps the seed's.
+	APGUID string
 }
 
 // OrderRequest orders a new subscription (a sales order).

@@ -35,6 +35,9 @@ type meta struct {
 	WorldSeed  int64              `json:"world_seed"`
 	Product    world.Product      `json:"product"`
 	NextID     int64              `json:"next_id"`
+	// FixedAPGUID is the ap_guid the workspace was created with, which a
+	// reset keeps; empty when the seed's is used.
+	FixedAPGUID string `json:"fixed_ap_guid,omitempty"`
 }
 
 type recKey struct {
@@ -117,6 +120,7 @@ func (ws *workspace) meta() []byte {
 	return mustJSON(meta{
 		Seed: ws.seed, Clock: ws.clock, Generation: ws.generation, Settings: ws.settings,
 		APGUID: w.APGUID, WorldSeed: w.Seed, Product: w.Product, NextID: w.NextID,
+		FixedAPGUID: ws.apguid,
 	})
 }
 
@@ -247,7 +251,7 @@ func restore(saved journal.SavedWorkspace, outboxCap int) (*workspace, error) {
 		m.Settings.Headers = map[string]string{}
 	}
 	ws := &workspace{
-		name: saved.Name, createdAt: saved.CreatedAt, seed: m.Seed, world: w,
+		name: saved.Name, createdAt: saved.CreatedAt, seed: m.Seed, world: w, apguid: m.FixedAPGUID,
 		settings: m.Settings, clock: m.Clock, generation: m.Generation, outbox: ob,
 	}
 	// Saved under another cap: written again whole with the next batch.

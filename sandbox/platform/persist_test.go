@@ -120,7 +120,7 @@ func TestRestartRestoresEverything(t *testing.T) {
 		func() error { _, err := p.Stop(ctx, DefaultWorkspace, id); return err },
 		func() error { _, err := p.CheckIntegration(ctx, DefaultWorkspace); return err },
 		func() error {
-			_, err := p.CreateWorkspace(ctx, CreateWorkspace{Name: "other", Seed: 7, VendorURL: vendor.URL})
+			_, err := p.CreateWorkspace(ctx, CreateWorkspace{Name: "other", Seed: 7, VendorURL: vendor.URL, APGUID: "kept-across-restarts"})
 			return err
 		},
 		func() error {
@@ -206,6 +206,10 @@ func TestRestartRestoresEverything(t *testing.T) {
 	}
 	if res2.Subscription.ID <= res.Order.ID {
 		t.Errorf("new subscription id %d reuses an old id (last order %d)", res2.Subscription.ID, res.Order.ID)
+	}
+	// A workspace's own ap_guid survives the restart, and a reset after it.
+	if info, err := p2.ResetWorkspace(ctx, "other"); err != nil || info.APGUID != "kept-across-restarts" {
+		t.Errorf("reset after the restart: %v, ap_guid %q", err, info.APGUID)
 	}
 }
 

@@ -59,8 +59,11 @@ type workspace struct {
 	name      string
 	createdAt time.Time
 
-	mu       sync.Mutex
-	seed     int64
+	mu   sync.Mutex
+	seed int64
+	// apguid, when set, is the installation id the world carries instead
+	// of its seed's (CreateWorkspace.APGUID); a reset keeps it.
+	apguid   string
 	world    *world.World
 	settings vendorapi.Settings
 	clock    time.Time
@@ -168,7 +171,20 @@ func (p *Platform) load() error {
 	return nil
 }
 
-var wsName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+var (
+	wsName        = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	apguidPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+)
+
+// generate makes the workspace's world from its seed, at its clock, with
+// its own ap_guid when it has one.
+func (ws *workspace) generate() *world.World {
+	w := world.Generate(ws.seed, ws.clock)
+	if ws.apguid != "" {
+		w.APGUID = ws.apguid
+	}
+	return w
+}
 
 // CreateWorkspace makes a new isolated world.
 func (p *Platform) CreateWorkspace(_ context.Context, req CreateWorkspace) (WorkspaceInfo, error) {
@@ -181,6 +197,9 @@ func (p *Platform) CreateWorkspace(_ context.Context, req CreateWorkspace) (Work
 	if req.Seed == 0 {
 		req.Seed = p.cfg.Seed
 	}
+	if req.APGUID != "" && !apguidPattern.MatchString(req.APGUID) {
+		return WorkspaceInfo{}, world.Invalid("ap_guid", "must be 1-64 letters, digits or '-', got %q", req.APGUID)
+	}
 	settings := vendorapi.DefaultSettings(req.VendorURL)
 	if err := settings.Validate(); err != nil {
 		if e, ok := err.(*world.Error); ok && len(e.Details) > 0 && e.Details[0].Field == "api_path" {
@@ -192,11 +211,12 @@ func (p *Platform) CreateWorkspace(_ context.Context, req CreateWorkspace) (Work
 		name:      req.Name,
 		createdAt: time.Now().UTC(),
 		seed:      req.Seed,
+		apguid:    req.APGUID,
 		settings:  settings,
 		clock:     p.cfg.Epoch,
 		outbox:    outbox{cap: p.cfg.OutboxCap},
 	}
-	ws.world = world.Generate(req.Seed, ws.clock)
+	ws.world = ws.generate()
 	p.mu.Lock()
 	if _, ok := p.workspaces[req.Name]; ok {
 		p.mu.Unlock()
@@ -287,7 +307,7 @@ func (p *Platform) ResetWorkspace(ctx context.Context, name string) (WorkspaceIn
 		return WorkspaceInfo{}, err
 	}
 	ws.clock = p.cfg.Epoch
-	ws.world = world.Generate(ws.seed, ws.clock)
+	ws.world = ws.generate()
 	ws.outbox.clear()
 	ws.generation++
 	ws.stopAdvance()

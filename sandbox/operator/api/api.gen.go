@@ -814,7 +814,9 @@ type Counts struct {
 
 // CreateWorkspaceRequest defines model for CreateWorkspaceRequest.
 type CreateWorkspaceRequest struct {
-	Name string `json:"name"`
+	// ApGUID The installation id sent to the vendor as `ap_guid`, instead of the seed's. The world is still the seed's (same ids); a vendor that keeps its state between test runs then sees a new installation, not the subscriptions of the last run. A reset keeps it.
+	ApGUID *string `json:"ap_guid,omitempty"`
+	Name   string  `json:"name"`
 
 	// Seed Seed of the generated world; 0 or absent means the server's default seed.
 	Seed *int64 `json:"seed,omitempty"`
