@@ -30,6 +30,10 @@ func (r *Runner) RunConformance(ctx context.Context, rep *Report, budget time.Du
 	if err != nil {
 		sr.Error = err.Error()
 	}
+	ran := map[string]bool{}
+	for _, c := range res.Results {
+		ran[c.Name] = true
+	}
 	for i, c := range res.Results {
 		st := &StepReport{
 			Index: i + 1, Name: c.Name, Action: "probe", Where: "conformance:" + c.Name,
@@ -45,6 +49,21 @@ func (r *Runner) RunConformance(ctx context.Context, rep *Report, budget time.Du
 		sr.Steps = append(sr.Steps, st)
 		if r.OnStep != nil {
 			r.OnStep(sr, st)
+		}
+	}
+	// Checks that never ran (the sandbox refused a setup) are listed as
+	// skipped, so that the report counts every check.
+	if err != nil {
+		for _, c := range conformance.Checks() {
+			if ran[c.Name] {
+				continue
+			}
+			st := &StepReport{Index: len(sr.Steps) + 1, Name: c.Name, Action: "probe", Where: "conformance:" + c.Name,
+				Status: StatusSkipped, ExchangeIDs: []int64{}}
+			sr.Steps = append(sr.Steps, st)
+			if r.OnStep != nil {
+				r.OnStep(sr, st)
+			}
 		}
 	}
 	sr.DurationMS = ms(time.Since(start))

@@ -164,6 +164,16 @@ func (d *decoder) expect(n *node, key string, st *Step, defined map[string]bool)
 			e.warnings = d.matcher(v, vk, defined)
 		}
 	}
+	// A step that must fail answers the error, nothing else: expectations
+	// on the answer could never be checked, so they are not allowed.
+	// (Its vendor calls are still checked: call, answer, calls, within_ms.)
+	if e.err != nil {
+		for _, k := range []string{"status", "order_status", "refusal", "result", "warnings", "events", "subscription"} {
+			if v := n.get(k); v != nil && v.kind != kNull {
+				d.errf(v.pos, join(key, k), "does not apply when the step must fail (error is set): the answer is the error")
+			}
+		}
+	}
 	return e
 }
 
@@ -172,6 +182,10 @@ func (d *decoder) errorExpect(v *node, key string) *errorExpect {
 	case kNull:
 		return nil
 	case kString:
+		if strings.TrimSpace(v.s) == "" {
+			d.errf(v.pos, key, "an empty error would match any error: give a code or a part of the message (or null: the step must succeed)")
+			return nil
+		}
 		return &errorExpect{pos: v.pos, any: v.s}
 	}
 	if !d.mapping(v, key, "code", "message", "field") {
@@ -350,7 +364,12 @@ func (e *expectations) check(st *Step, o *outcome, vars map[string]any) []Failur
 		}
 	}
 	if o.apiErr != nil {
-		return fs // the rest reads an answer there is not
+		// The answer is the error: what remains to check is the vendor
+		// calls the step made anyway.
+		if e.call != nil || e.answer != nil {
+			fs = append(fs, checkCall(e.call, e.answer, o.calls, vars)...)
+		}
+		return append(fs, e.checkWithin(o)...)
 	}
 
 	shape := actions[st.Action].shape
@@ -396,14 +415,7 @@ func (e *expectations) check(st *Step, o *outcome, vars map[string]any) []Failur
 	if e.call != nil || e.answer != nil {
 		add(checkCall(e.call, e.answer, o.calls, vars)...)
 	}
-	if e.withinMS > 0 {
-		for _, c := range o.calls {
-			if c.DurationMs > float64(e.withinMS) {
-				add(failure(e.withinPos, "within_ms", fmt.Sprintf("an answer within %d ms", e.withinMS),
-					fmt.Sprintf("%.0f ms (exchange %d, %s)", c.DurationMs, c.ID, c.Event)))
-			}
-		}
-	}
+	add(e.checkWithin(o)...)
 	for _, ev := range e.events {
 		if f, ok := ev.find(body.Get("events"), vars); !ok {
 			add(f)
@@ -568,4 +580,27 @@ func describeAPIError(a *client.APIError) string {
 		s += " " + string(b)
 	}
 	return s
+}
+
+// checkWithin wants every vendor call of the step answered within
+// within_ms: a call that timed out or got no answer was not, whatever its
+// duration, and a step that made no call answered nothing in time.
+func (e *expectations) checkWithin(o *outcome) []Failure {
+	if e.withinMS <= 0 {
+		return nil
+	}
+	want := fmt.Sprintf("an answer within %d ms", e.withinMS)
+	if len(o.calls) == 0 {
+		return []Failure{failure(e.withinPos, "within_ms", want, "no vendor call")}
+	}
+	var fs []Failure
+	for _, c := range o.calls {
+		switch {
+		case c.Response == nil:
+			fs = append(fs, failure(e.withinPos, "within_ms", want, fmt.Sprintf("no answer: %s (exchange %d, %s)", c.Outcome, c.ID, c.Event)))
+		case c.DurationMs > float64(e.withinMS):
+			fs = append(fs, failure(e.withinPos, "within_ms", want, fmt.Sprintf("%.0f ms (exchange %d, %s)", c.DurationMs, c.ID, c.Event)))
+		}
+	}
+	return fs
 }

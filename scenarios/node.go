@@ -76,6 +76,14 @@ func (n *node) scalarString() string {
 // parseYAML reads one YAML document into nodes. A syntax error is
 // returned as a single *Error with the parser's position.
 func parseYAML(file string, src []byte) (*node, *Error) {
+	if len(src) > MaxSourceBytes {
+		return nil, &Error{Pos: Pos{File: file, Line: 1, Column: 1}, Msg: fmt.Sprintf("the file is %d bytes; a scenario may be at most %d", len(src), MaxSourceBytes)}
+	}
+	// The YAML parser takes time quadratic in how deeply flow collections
+	// nest: refuse a pathological file before it starts.
+	if pos, ok := flowTooDeep(file, src); ok {
+		return nil, &Error{Pos: pos, Msg: fmt.Sprintf("collections nest more than %d deep here", maxDepth)}
+	}
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {
 		e := &Error{Pos: Pos{File: file, Line: 1, Column: 1}, Msg: err.Error()}
@@ -121,10 +129,59 @@ func position(file string, n ast.Node) Pos {
 	return p
 }
 
+// Limits that keep a hostile scenario (one sent to POST …/scenario-runs,
+// say) from tying up the sandbox: its size, how deeply it nests, and how
+// many values it holds once every alias is expanded (a "billion laughs"
+// file is a few hundred bytes).
+const (
+	MaxSourceBytes = 256 << 10
+	maxDepth       = 64
+	maxNodes       = 100_000
+)
+
 type converter struct {
 	file    string
 	anchors map[string]*node
 	err     *Error
+	// depth is the nesting of the value being converted; nodes counts
+	// the values made, an alias counting as many as its anchor holds.
+	depth, nodes int
+}
+
+// flowTooDeep finds where [ and { (outside quotes and comments) first
+// nest deeper than maxDepth.
+func flowTooDeep(file string, src []byte) (Pos, bool) {
+	depth, line, col := 0, 1, 0
+	var quote byte
+	comment := false
+	for _, b := range src {
+		col++
+		switch {
+		case b == '\n':
+			line, col, comment = line+1, 0, false
+			continue
+		case comment:
+			continue
+		case quote != 0:
+			if b == quote {
+				quote = 0
+			}
+			continue
+		}
+		switch b {
+		case '"', '\'':
+			quote = b
+		case '#':
+			comment = true
+		case '[', '{':
+			if depth++; depth > maxDepth {
+				return Pos{File: file, Line: line, Column: col}, true
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return Pos{}, false
 }
 
 func (c *converter) fail(n ast.Node, format string, args ...any) *node {
@@ -137,6 +194,17 @@ func (c *converter) fail(n ast.Node, format string, args ...any) *node {
 func (c *converter) convert(n ast.Node) *node {
 	if n == nil {
 		return &node{kind: kNull, pos: Pos{File: c.file, Line: 1, Column: 1}}
+	}
+	if c.err != nil {
+		return &node{pos: position(c.file, n)}
+	}
+	c.depth++
+	defer func() { c.depth-- }()
+	if c.depth > maxDepth {
+		return c.fail(n, "values nest more than %d deep", maxDepth)
+	}
+	if c.nodes++; c.nodes > maxNodes {
+		return c.fail(n, "the scenario holds more than %d values (aliases count as often as they are used)", maxNodes)
 	}
 	out := &node{pos: position(c.file, n)}
 	switch v := n.(type) {
@@ -159,7 +227,7 @@ func (c *converter) convert(n ast.Node) *node {
 	case *ast.FloatNode:
 		out.kind, out.f = kFloat, v.Value
 	case *ast.InfinityNode:
-		out.kind, out.f = kFloat, v.Value
+		return c.fail(n, "infinity is not a value a scenario can use")
 	case *ast.NanNode:
 		return c.fail(n, "NaN is not a value a scenario can use")
 	case *ast.StringNode:
@@ -200,6 +268,9 @@ func (c *converter) convert(n ast.Node) *node {
 		if !ok {
 			return c.fail(n, "alias *%s names no anchor defined before it", name)
 		}
+		if c.nodes += val.size(); c.nodes > maxNodes {
+			return c.fail(n, "the scenario holds more than %d values (aliases count as often as they are used)", maxNodes)
+		}
 		return val
 	case *ast.TagNode:
 		return c.convert(v.Value)
@@ -235,4 +306,19 @@ func (c *converter) entry(m *node, mv *ast.MappingValueNode) {
 	}
 	m.keys = append(m.keys, k)
 	m.vals = append(m.vals, c.convert(mv.Value))
+}
+
+// size counts the values in n, n included.
+func (n *node) size() int {
+	s := 1
+	for _, k := range n.keys {
+		s += k.size()
+	}
+	for _, v := range n.vals {
+		s += v.size()
+	}
+	for _, e := range n.list {
+		s += e.size()
+	}
+	return s
 }

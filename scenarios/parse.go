@@ -136,9 +136,6 @@ func (d *decoder) scenario(root *node) *Scenario {
 			}
 		}
 	}
-	if v := root.get("setup"); v != nil {
-		d.setup(v, sc)
-	}
 	defined := map[string]bool{}
 	for _, b := range builtinVars {
 		defined[b] = true
@@ -157,6 +154,10 @@ func (d *decoder) scenario(root *node) *Scenario {
 			sc.vars = append(sc.vars, kv{k.s, v.vals[i]})
 			defined[k.s] = true
 		}
+	}
+	// Setup comes after vars, as it runs: its settings may use them.
+	if v := root.get("setup"); v != nil {
+		d.setup(v, sc, defined)
 	}
 	if v := root.get("steps"); v != nil {
 		if v.kind != kList {
@@ -181,7 +182,7 @@ func (n *node) keyNames() []string {
 	return names
 }
 
-func (d *decoder) setup(n *node, sc *Scenario) {
+func (d *decoder) setup(n *node, sc *Scenario, defined map[string]bool) {
 	if !d.mapping(n, "setup", "seed", "integration", "vendor_faults") {
 		return
 	}
@@ -192,6 +193,7 @@ func (d *decoder) setup(n *node, sc *Scenario) {
 	}
 	if v := n.get("integration"); v != nil {
 		if d.integration(v, "setup.integration") {
+			d.refs(v, "setup.integration", defined)
 			sc.integration = v
 		}
 	}

@@ -2,6 +2,7 @@ package scenarios_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -38,6 +39,21 @@ func TestParseErrors(t *testing.T) {
 		{"two actions", head + "  - stop: {subscription: 1}\n    delete: {subscription: 1}\n", []string{
 			"5:5 steps[1].delete: two actions in one step (stop and delete)"}},
 		{"missing argument", head + "  - renew: {}\n", []string{`4:12 steps[1].renew: missing required key "subscription"`}},
+		// Hostile files (POST …/scenario-runs takes them from anyone).
+		{"alias bomb", "version: 1\nname: t\nvars:\n  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + aliasLevels(8) + "steps: [{check: {}}]\n",
+			[]string{"8:47 : the scenario holds more than 100000 values"}},
+		{"deep flow nesting", "version: 1\nname: t\nvars: {a: " + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + "}\nsteps: [{check: {}}]\n",
+			[]string{"3:74 : collections nest more than 64 deep"}},
+		{"deep block nesting", "version: 1\nname: t\nvars:\n" + blockNest(70) + "steps: [{check: {}}]\n",
+			[]string{"66:127 : values nest more than 64 deep"}},
+		{"too large", "version: 1\nname: t\n# " + strings.Repeat("x", 300<<10) + "\nsteps: [{check: {}}]\n",
+			[]string{"1:1 : a scenario may be at most 262144"}},
+		{"infinity", head + "  - advance: {by: 1d}\n    expect: {calls: .inf}\n", []string{"5:21 : infinity is not a value"}},
+		{"empty error", head + "  - stop: {subscription: 1}\n    expect: {error: \"\"}\n", []string{"5:21 steps[1].expect.error: an empty error would match any error"}},
+		{"answer expectations on a step that must fail", head + "  - stop: {subscription: 1}\n    expect: {error: not_found, status: active, result: {a: 1}}\n", []string{
+			"5:40 steps[1].expect.status: does not apply when the step must fail", "5:56 steps[1].expect.result: does not apply when the step must fail"}},
+		{"undefined variable in the setup", "version: 1\nname: t\nsetup:\n  integration: {notification_email: \"${nope}\"}\nsteps: [{check: {}}]\n",
+			[]string{"4:37 setup.integration.notification_email: undefined variable ${nope}"}},
 		{"unknown argument", head + "  - stop: {subscription: 1, force: true}\n", []string{"4:29 steps[1].stop.force: unknown key"}},
 		{"argument of the wrong type", head + "  - order: {tenant_id: one, plan_id: 2.5}\n", []string{
 			"4:24 steps[1].order.tenant_id: must be an integer, got a string", "4:38 steps[1].order.plan_id: must be an integer, got a number"}},
@@ -198,4 +214,25 @@ func TestValidateCollectsEveryFile(t *testing.T) {
 	if err := scenarios.Validate("all"); err != nil {
 		t.Errorf("the built-ins do not validate: %v", err)
 	}
+}
+
+// aliasLevels makes levels l1..ln of a "billion laughs": each a list of
+// ten aliases of the one before.
+func aliasLevels(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		prev := fmt.Sprintf("*l%d", i-1)
+		fmt.Fprintf(&b, "  l%d: &l%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(prev+", ", 10), ", "))
+	}
+	return b.String()
+}
+
+// blockNest nests n block mappings under vars.
+func blockNest(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "%sk%d:\n", strings.Repeat("  ", i), i)
+	}
+	fmt.Fprintf(&b, "%sv: 1\n", strings.Repeat("  ", n+1))
+	return b.String()
 }

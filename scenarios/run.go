@@ -110,6 +110,8 @@ type scenarioRun struct {
 	ws     string
 	vars   map[string]any
 	cursor int64 // the run's last exchange id seen in this workspace
+	// created and armed say what setup got done: teardown undoes it.
+	created, armed bool
 }
 
 func (r *Runner) scenario(ctx context.Context, runID string, sc *Scenario) *ScenarioReport {
@@ -127,20 +129,20 @@ func (r *Runner) scenario(ctx context.Context, runID string, sc *Scenario) *Scen
 			r.progress(sr, step)
 		}
 	}
+	// Teardown is registered before setup, which may fail half-way: a
+	// workspace it made, or faults it armed, must not outlive the run.
+	defer func() {
+		// The workspace goes even when the run's context ended.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := s.teardown(dctx); err != nil && sr.Error == "" {
+			sr.Error = "teardown: " + err.Error()
+		}
+	}()
 	if err := s.setup(ctx); err != nil {
 		sr.Error = "setup: " + err.Error()
 		skipAll(0)
 		return sr
-	}
-	if !r.Keep {
-		defer func() {
-			// The workspace goes even when the run's context ended.
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if err := s.teardown(dctx); err != nil && sr.Error == "" {
-				sr.Error = "teardown: " + err.Error()
-			}
-		}()
 	}
 	for i, st := range sc.Steps {
 		step := s.step(ctx, i+1, st)
@@ -189,6 +191,7 @@ func (s *scenarioRun) setup(ctx context.Context) error {
 	if err := client.ResponseError(cw); err != nil {
 		return fmt.Errorf("create workspace %s: %w", s.ws, err)
 	}
+	s.created = true
 	for _, v := range s.sc.vars {
 		val, err := expand(v.val, s.vars)
 		if err != nil {
@@ -210,6 +213,7 @@ func (s *scenarioRun) setup(ctx context.Context) error {
 			return err
 		}
 		for _, f := range s.sc.vendorFaults {
+			s.armed = true
 			body := map[string]any{"endpoint": f.endpoint, "status": f.status, "message": f.message, "delay_ms": f.delayMS, "times": f.times}
 			if err := s.control(ctx, http.MethodPost, "/_control/faults", body); err != nil {
 				return fmt.Errorf("%s: setup.vendor_faults: %w", f.pos, err)
@@ -221,16 +225,21 @@ func (s *scenarioRun) setup(ctx context.Context) error {
 	return nil
 }
 
+// teardown disarms the vendor faults the run armed and, unless the
+// runner keeps them, deletes the workspace it made.
 func (s *scenarioRun) teardown(ctx context.Context) error {
 	var errs []error
-	if s.r.VendorControlURL != "" && len(s.sc.vendorFaults) > 0 {
+	if s.armed {
 		errs = append(errs, s.control(ctx, http.MethodDelete, "/_control/faults", nil))
 	}
-	resp, err := s.r.Client.DeleteWorkspaceWithResponse(ctx, s.ws, s.editors(faults{})...)
-	if err == nil {
-		err = client.ResponseError(resp)
+	if s.created && !s.r.Keep {
+		resp, err := s.r.Client.DeleteWorkspaceWithResponse(ctx, s.ws, s.editors(faults{})...)
+		if err == nil {
+			err = client.ResponseError(resp)
+		}
+		errs = append(errs, err)
 	}
-	return errors.Join(append(errs, err)...)
+	return errors.Join(errs...)
 }
 
 // control calls the vendor's control API.
@@ -403,8 +412,8 @@ func (s *scenarioRun) once(ctx context.Context, st *Step, vars map[string]any, s
 }
 
 // claim keeps the calls an answer names (exchange_ids, or a check's
-// exchange_id). An answer that names none — advance lists them per event —
-// keeps them all.
+// exchange_id), for repetitions that run side by side. An answer that
+// names none (an error) claims none.
 func claim(calls []client.Exchange, ids []gjson.Result, one int64) []client.Exchange {
 	want := map[int64]bool{}
 	for _, id := range ids {
@@ -414,7 +423,9 @@ func claim(calls []client.Exchange, ids []gjson.Result, one int64) []client.Exch
 		want[one] = true
 	}
 	if len(want) == 0 {
-		return calls
+		// Repetitions run side by side: calls the answer does not name
+		// may be another repetition's, so none is this one's.
+		return nil
 	}
 	var out []client.Exchange
 	for _, c := range calls {

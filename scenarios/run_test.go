@@ -341,3 +341,54 @@ func TestRunsAgainstAStatefulVendor(t *testing.T) {
 		t.Errorf("the vendor holds %d subscriptions after two runs, want 2 (one per run)", n)
 	}
 }
+
+// TestSetupFailureLeavesNothing: a scenario whose setup fails half-way
+// (the workspace made, its settings refused) deletes the workspace and
+// disarms the faults it armed.
+func TestSetupFailureLeavesNothing(t *testing.T) {
+	r, v := newRunner(t)
+	sc := mustParse(t, "leak.yaml", `version: 1
+name: leak
+setup:
+  integration: {timeout_ms: -5}
+steps: [{check: {}}]
+`)
+	rep := r.Run(t.Context(), sc)
+	if rep.Passed || !strings.HasPrefix(rep.Scenarios[0].Error, "setup: ") {
+		t.Fatalf("report: %+v", rep.Scenarios[0])
+	}
+	ws, err := r.Client.ListWorkspacesWithResponse(t.Context())
+	if err != nil || ws.JSON200 == nil {
+		t.Fatal(err)
+	}
+	for _, w := range ws.JSON200.Items {
+		if strings.HasPrefix(w.Name, "scn-leak") {
+			t.Errorf("workspace %s outlived its failed setup", w.Name)
+		}
+	}
+	if n := len(v.Faults()); n != 0 {
+		t.Errorf("%d vendor faults left armed", n)
+	}
+}
+
+// TestWithinMSWantsAnAnswer: a call that timed out was not answered in
+// time, however short it was.
+func TestWithinMSWantsAnAnswer(t *testing.T) {
+	r, _ := newRunner(t)
+	sc := mustParse(t, "within.yaml", `version: 1
+name: within
+setup:
+  vendor_faults: [{endpoint: subscription/renew, delay_ms: 400}]
+steps:
+  - order: {tenant_id: 1008, plan_id: 1037}
+    capture: {sub: subscription.id}
+  - renew: {subscription: "${sub}"}
+    faults: {timeout_ms: 100}
+    expect: {status: renewing_failed, within_ms: 1000}
+`)
+	rep := r.Run(t.Context(), sc)
+	st := rep.Scenarios[0].Steps[1]
+	if st.Status != scenarios.StatusFailed || len(st.Failures) != 1 || !strings.Contains(st.Failures[0].Message, "no answer") {
+		t.Errorf("a timed-out call under within_ms: %+v", st)
+	}
+}

@@ -131,6 +131,12 @@ func runCmd(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := writeFile(*junitOut, rep.WriteJUnit); err != nil {
 		return err
 	}
+	if !rep.Passed && rep.Counts.StepsPassed+rep.Counts.StepsFailed == 0 {
+		// Nothing ran: every scenario failed its setup (an unreachable
+		// sandbox, settings it refused). That is not the vendor failing
+		// an expectation.
+		return usageError{errors.New("run: no step ran; every scenario failed its setup (see above)")}
+	}
 	if !rep.Passed {
 		return errFailed
 	}

@@ -55,6 +55,8 @@ func TestRunCommandExitCodes(t *testing.T) {
 		{name: "vendor faults without control", args: []string{"run", "--vendor", "http://127.0.0.1:1", faults}, want: exitUsage,
 			wantErr: []string{"vendor_faults need the vendor's control API"}},
 		{name: "list", args: []string{"scenarios"}, want: exitOK, wantOut: "subscription-lifecycle"},
+		{name: "nothing ran", args: []string{"run", "--sandbox", "http://127.0.0.1:1", "integration-check"}, want: exitUsage,
+			wantErr: []string{"no step ran"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -177,14 +177,21 @@ func runCheck(ctx context.Context, opts Options, i int, c Check) (Result, error)
 	}
 	p := &probe{opts: opts, ws: ws, sb: opts.Sandbox, seed: opts.Seed + int64(i)}
 	res := Result{Name: c.Name, Description: c.Description, Workspace: ws, Seed: p.seed, ExchangeIDs: []int64{}}
-	if err := p.createWorkspace(ctx); err != nil {
+	created, err := p.createWorkspace(ctx)
+	if created && !opts.Keep {
+		// Even when setting it up failed half-way, or the run's context
+		// ended: the workspace goes.
+		defer func() {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			p.sb.DeleteWorkspaceWithResponse(dctx, ws, p.as(""))
+		}()
+	}
+	if err != nil {
 		return res, err
 	}
-	if !opts.Keep {
-		defer p.sb.DeleteWorkspaceWithResponse(context.WithoutCancel(ctx), ws)
-	}
 	start := time.Now()
-	err := c.run(ctx, p)
+	err = c.run(ctx, p)
 	res.Duration = time.Since(start)
 	res.ExchangeIDs = p.exchanges
 	var se setupError
@@ -225,16 +232,23 @@ func (p *probe) as(faults string) client.RequestEditorFn {
 	}
 }
 
-func (p *probe) createWorkspace(ctx context.Context) error {
+// createWorkspace makes the check's workspace and sets its time budget;
+// created says whether the workspace exists, even when err is not nil.
+func (p *probe) createWorkspace(ctx context.Context) (created bool, err error) {
 	seed := p.seed
 	url := p.opts.VendorURL
 	r, err := p.sb.CreateWorkspaceWithResponse(ctx, client.CreateWorkspaceJSONRequestBody{Name: p.ws, Seed: &seed, VendorURL: &url}, p.as(""))
 	if err != nil {
-		return err
+		return false, err
 	}
 	if r.JSON201 == nil {
-		return fmt.Errorf("create workspace %s: %d %s", p.ws, r.StatusCode(), r.Body)
+		return false, fmt.Errorf("create workspace %s: %d %s", p.ws, r.StatusCode(), r.Body)
 	}
+	return true, p.setBudget(ctx)
+}
+
+// setBudget makes the workspace time calls out after the budget.
+func (p *probe) setBudget(ctx context.Context) error {
 	timeout := p.opts.Budget.Milliseconds()
 	set, err := p.sb.GetIntegrationWithResponse(ctx, p.ws)
 	if err != nil || set.JSON200 == nil {
