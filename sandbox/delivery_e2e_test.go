@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -20,34 +19,7 @@ import (
 // doDelivery is e.do with the X-Apsandbox-Delivery header set to faults.
 func (e *env) doDelivery(faults, method, path string, body any, out any) int {
 	e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, e.base+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set(operator.DeliveryHeader, faults)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if err := e.validator.Validate(req, resp.StatusCode, resp.Header, raw); err != nil {
-		e.t.Errorf("%s %s: response does not match openapi.yaml: %v\n%s", method, path, err, raw)
-	}
-	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			e.t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
-		}
-	}
-	return resp.StatusCode
+	return e.doWith(http.Header{operator.DeliveryHeader: {faults}}, method, path, body, out)
 }
 
 // deliveryStep is one operation of TestDeliveryFaults: an order, or a

@@ -74,6 +74,12 @@ func newEnvWith(t *testing.T, seed int64, edit func(*sandbox.Config), wrap ...fu
 // openapi.yaml and decodes it into out (when not nil).
 func (e *env) do(method, path string, body any, out any) int {
 	e.t.Helper()
+	return e.doWith(nil, method, path, body, out)
+}
+
+// doWith is do with extra request headers.
+func (e *env) doWith(h http.Header, method, path string, body any, out any) int {
+	e.t.Helper()
 	var rd io.Reader
 	if s, ok := body.(string); ok {
 		rd = strings.NewReader(s)
@@ -87,6 +93,9 @@ func (e *env) do(method, path string, body any, out any) int {
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range h {
+		req.Header[k] = vs
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
