@@ -36,7 +36,7 @@ Usage:
                                     re-send the exchanges of a JSON Lines export and
                                     diff the answers; exit 1 when any changed or failed
   apsandbox run [--vendor URL] [--sandbox URL] [--vendor-control URL] [--validate]
-                  [--tag T] [--json FILE] [--junit FILE] [--keep] SCENARIO...
+                  [--tag T] [--json FILE] [--junit FILE] [--keep] [--budget 10s] SCENARIO...
                                     run scenarios (files, built-in names, all, conformance);
                                     exit 1 when an expectation failed, 2 on bad input
   apsandbox scenarios               list the built-in scenarios
