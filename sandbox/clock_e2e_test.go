@@ -458,7 +458,7 @@ func TestClockDispatchBound(t *testing.T) {
 	ids := e.orderMonthly(6)
 	e.integrate(map[string]any{"dispatch_concurrency": 2, "billing_notice_days": -1})
 	// Slow enough that calls overlap, well within the timeout.
-	e.vendor.SetFault(examplevendor.Fault{Endpoint: "subscription/renew", Delay: 100 * time.Millisecond})
+	e.vendor.SetFault(examplevendor.Fault{Endpoint: "subscription/renew", Delay: 300 * time.Millisecond})
 	r := e.advance(map[string]any{"to": epoch.AddDate(0, 1, -1).Format(time.RFC3339)})
 	for _, id := range ids {
 		if ev := findEvent(r.Events, id, "auto_renew"); ev == nil || ev.Outcome != "done" {

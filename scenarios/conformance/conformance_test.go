@@ -53,7 +53,7 @@ func (b *broken) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case "slow-delete":
 		if r.URL.Path == "/subscription/delete" {
-			time.Sleep(600 * time.Millisecond)
+			time.Sleep(3 * time.Second)
 		}
 	case "stale-500":
 		b.mu.Lock()
@@ -149,7 +149,7 @@ func TestConformance(t *testing.T) {
 				h = &broken{defect: tt.defect, next: h, stopped: map[string]bool{}, created: map[string]bool{}}
 			}
 			rep, err := conformance.Run(t.Context(), conformance.Options{
-				Sandbox: api, VendorURL: serve(t, h), Budget: 400 * time.Millisecond,
+				Sandbox: api, VendorURL: serve(t, h), Budget: 2 * time.Second,
 			})
 			if err != nil {
 				t.Fatal(err)
