@@ -113,7 +113,7 @@ func (e *env) subscriptionCount() int {
 // orders untouched.
 func TestResourceValidation(t *testing.T) {
 	e := newEnv(t, 1)
-	e.integrate(map[string]any{"allow_resource_validation": true, "timeout_ms": 300})
+	e.integrate(map[string]any{"allow_resource_validation": true, "timeout_ms": 1000})
 	created, p := e.orderRecurring(10) // the example vendor reports 5 in use
 	id, key := created.Subscription.ID, p.Resources[0].Key
 	other := e.findPlan(func(q plan) bool {
@@ -216,7 +216,7 @@ func TestUsage(t *testing.T) {
 	if code := e.do("POST", path, nil, &ae); code != http.StatusConflict || !strings.Contains(ae.Error.Message, "allow_usage_url") {
 		t.Errorf("toggle off: %d %+v", code, ae)
 	}
-	e.integrate(map[string]any{"allow_usage_url": true, "timeout_ms": 300})
+	e.integrate(map[string]any{"allow_usage_url": true, "timeout_ms": 1000})
 
 	if _, err := e.vendor.SetUsage(created.Subscription.ExternalID, map[string]int64{key: 7}); err != nil {
 		t.Fatal(err)
@@ -462,7 +462,7 @@ func TestOrderAttributes(t *testing.T) {
 	if code := e.do("POST", e.ws("/order-attributes"), ask, &ae); code != http.StatusConflict || !strings.Contains(ae.Error.Message, "allow_order_attributes") {
 		t.Fatalf("toggle off: %d %+v", code, ae)
 	}
-	e.integrate(map[string]any{"allow_order_attributes": true, "timeout_ms": 300})
+	e.integrate(map[string]any{"allow_order_attributes": true, "timeout_ms": 1000})
 
 	var ar attrsResult
 	if code := e.do("POST", e.ws("/order-attributes"), ask, &ar); code != 200 || !ar.OK || len(ar.OrderAttributes) != 1 ||
