@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/brianvoe/gofakeit/v6"
 )
 
 // idBase is the first id Generate hands out. Four-digit ids look like the
@@ -30,16 +28,17 @@ func (w *World) NewID() int64 {
 //
 // The same seed and the same now give a deep-equal world and byte-identical
 // JSON, because the sandbox's scenarios and recordings are replayed from the
-// seed: generation draws from one gofakeit instance in a fixed order and
-// never iterates a map. Callers must pass a non-zero seed: gofakeit treats 0
-// as "seed from crypto/rand", which would make the world unrepeatable.
+// seed: generation draws from one seeded faker (see fake.go) in a fixed
+// order and never iterates a map. Callers pass a non-zero seed: to
+// gofakeit 0 meant "random", and the platform replaces a workspace's 0 with
+// its default seed before it gets here.
 //
 // now is normalised to UTC and whole seconds so that dates marshal the same
 // whatever location or monotonic reading the caller's clock carries.
 func Generate(seed int64, now time.Time) *World {
 	now = now.UTC().Truncate(time.Second)
 	g := &generator{
-		f:   gofakeit.New(seed),
+		f:   newFaker(seed),
 		now: now,
 		w: &World{
 			Seed:          seed,
@@ -55,7 +54,7 @@ func Generate(seed int64, now time.Time) *World {
 		},
 		emails: map[string]bool{},
 	}
-	g.w.APGUID = g.f.UUID()
+	g.w.APGUID = g.f.uuid()
 	g.product()
 	g.channel()
 	g.tenants()
@@ -79,7 +78,7 @@ func Generate(seed int64, now time.Time) *World {
 // goes through f in program order; that order is part of the seed's
 // meaning, so reordering draws changes every generated world.
 type generator struct {
-	f   *gofakeit.Faker
+	f   *faker
 	w   *World
 	now time.Time
 	// emails makes user logins unique across the installation, as the
@@ -177,10 +176,10 @@ type address struct {
 }
 
 func (g *generator) address(l locale) address {
-	c := l.cities[g.f.Number(0, len(l.cities)-1)]
-	zip := strings.ToUpper(g.f.Lexify(g.f.Numerify(c.zip)))
+	c := l.cities[g.f.number(0, len(l.cities)-1)]
+	zip := strings.ToUpper(g.f.lexify(g.f.numerify(c.zip)))
 	return address{
-		street:  g.f.Street(),
+		street:  g.f.street(),
 		city:    c.name,
 		region:  c.region,
 		zip:     zip,
@@ -193,7 +192,7 @@ func (g *generator) address(l locale) address {
 // phone is "+<country code> <area> <number>", the international format the
 // vendor payload documents.
 func (g *generator) phone(l locale, c city) string {
-	return "+" + l.dial + " " + c.area + " " + g.f.Numerify(l.local)
+	return "+" + l.dial + " " + c.area + " " + g.f.numerify(l.local)
 }
 
 // slug reduces s to lower-case ASCII letters and digits, so that names like
@@ -221,11 +220,11 @@ func (g *generator) email(first, last, domain string) string {
 }
 
 func (g *generator) product() {
-	vendor := g.f.LastName()
+	vendor := g.f.lastName()
 	g.vendorSKU = strings.ToUpper(slug(vendor) + "XXXX")[:4]
 	g.w.Product = Product{
 		ID:     g.w.NewID(),
-		Name:   g.f.RandomString([]string{"Cloud Workplace", "Workspace Hub", "Collaboration Suite", "Business Cloud"}),
+		Name:   g.f.oneOf([]string{"Cloud Workplace", "Workspace Hub", "Collaboration Suite", "Business Cloud"}),
 		Vendor: vendor + " Software Inc.",
 	}
 }
@@ -236,18 +235,18 @@ func (g *generator) channel() {
 	for _, spec := range distributorSpecs {
 		d := Distributor{
 			ID:       g.w.NewID(),
-			Name:     g.f.LastName() + " " + g.f.RandomString([]string{"Distribution", "Cloud Distribution", "Channel Partners", "Technology Distribution"}),
+			Name:     g.f.lastName() + " " + g.f.oneOf([]string{"Distribution", "Cloud Distribution", "Channel Partners", "Technology Distribution"}),
 			Region:   spec.region,
 			Currency: spec.currency,
 			Attributes: map[string]string{
-				"certificate_password": g.f.Password(true, true, true, false, false, 16),
+				"certificate_password": g.f.password(16),
 			},
 		}
 		g.w.Distributors = append(g.w.Distributors, d)
-		n := g.f.Number(2, 3)
+		n := g.f.number(2, 3)
 		for i := range n {
 			l := localeOf(spec.countries[i%len(spec.countries)])
-			brand := g.f.LastName() + " " + g.f.RandomString(brands)
+			brand := g.f.lastName() + " " + g.f.oneOf(brands)
 			domain := slug(brand) + "." + l.tld
 			a := g.address(l)
 			r := Reseller{
@@ -256,7 +255,7 @@ func (g *generator) channel() {
 				Name:          brand,
 				CompanyName:   brand + " " + l.suffix,
 				FirstAddress:  a.street,
-				SecondAddress: g.f.RandomString([]string{"", "Floor " + g.f.Numerify("#"), "Suite " + g.f.Numerify("##0")}),
+				SecondAddress: g.f.oneOf([]string{"", "Floor " + g.f.numerify("#"), "Suite " + g.f.numerify("##0")}),
 				City:          a.city,
 				Region:        a.region,
 				Zip:           a.zip,
@@ -265,11 +264,11 @@ func (g *generator) channel() {
 				CompanyEmail:  "sales@" + domain,
 				Currency:      l.currency,
 				Attributes: map[string]string{
-					"reseller_public_id": strings.ToUpper(g.f.LetterN(3)) + "-" + g.f.DigitN(6),
+					"reseller_public_id": strings.ToUpper(g.f.letters(3)) + "-" + g.f.digits(6),
 				},
 				CoreAttributes: map[string]string{
-					"partner_tier": g.f.RandomString([]string{"registered", "silver", "gold", "platinum"}),
-					"crm_id":       "0015" + g.f.DigitN(11),
+					"partner_tier": g.f.oneOf([]string{"registered", "silver", "gold", "platinum"}),
+					"crm_id":       "0015" + g.f.digits(11),
 				},
 			}
 			g.w.Resellers = append(g.w.Resellers, r)
@@ -277,7 +276,7 @@ func (g *generator) channel() {
 	}
 	// At least one reseller forbids its customers to change auto-renew
 	// (CR-804), so that the lock is always exercised.
-	g.w.Resellers[g.f.Number(0, len(g.w.Resellers)-1)].AutoRenewLocked = true
+	g.w.Resellers[g.f.number(0, len(g.w.Resellers)-1)].AutoRenewLocked = true
 }
 
 // tenantCount is how many customer accounts Generate makes.
@@ -295,7 +294,7 @@ func (g *generator) tenants() {
 		l := localeOf(rs.Country)
 		personal := i%3 == 2
 		a := g.address(l)
-		ownerFirst, ownerLast := g.f.FirstName(), g.f.LastName()
+		ownerFirst, ownerLast := g.f.firstName(), g.f.lastName()
 		t := Tenant{
 			ID:         g.w.NewID(),
 			ResellerID: rs.ID,
@@ -309,21 +308,21 @@ func (g *generator) tenants() {
 		contactFirst, contactLast := ownerFirst, ownerLast
 		if personal {
 			t.Type = TenantPersonal
-			domain = g.f.RandomString(personalDomains)
+			domain = g.f.oneOf(personalDomains)
 			t.Contact = Contact{
-				AddressLine2: g.f.RandomString([]string{"", "Apt " + g.f.Numerify("##")}),
+				AddressLine2: g.f.oneOf([]string{"", "Apt " + g.f.numerify("##")}),
 				Phone:        t.Owner.Phone,
 			}
 		} else {
 			t.Type = TenantBusiness
-			t.CompanyName = g.f.LastName() + " " + g.f.RandomString(industries) + " " + l.suffix
+			t.CompanyName = g.f.lastName() + " " + g.f.oneOf(industries) + " " + l.suffix
 			domain = slug(strings.TrimSuffix(t.CompanyName, " "+l.suffix)) + "." + l.tld
-			if g.f.Bool() {
+			if g.f.coin() {
 				// The contact is often an office manager, not the owner.
-				contactFirst, contactLast = g.f.FirstName(), g.f.LastName()
+				contactFirst, contactLast = g.f.firstName(), g.f.lastName()
 			}
 			t.Contact = Contact{
-				AddressLine2: g.f.RandomString([]string{"", "Suite " + g.f.Numerify("##0"), "Floor " + g.f.Numerify("#")}),
+				AddressLine2: g.f.oneOf([]string{"", "Suite " + g.f.numerify("##0"), "Floor " + g.f.numerify("#")}),
 				Phone:        a.phone,
 				Fax:          g.phone(l, a.at),
 			}
@@ -344,11 +343,11 @@ func (g *generator) tenants() {
 			FirstName: ownerFirst, LastName: ownerLast, Role: RoleOwner, Status: UserActive,
 		})
 		others := []string{RoleAdmin, RoleFinanceManager, RoleUser}
-		for range g.f.Number(0, 3) {
-			first, last := g.f.FirstName(), g.f.LastName()
+		for range g.f.number(0, 3) {
+			first, last := g.f.firstName(), g.f.lastName()
 			g.w.Users = append(g.w.Users, User{
 				ID: g.w.NewID(), TenantID: t.ID, Email: g.email(first, last, domain),
-				FirstName: first, LastName: last, Role: g.f.RandomString(others), Status: UserActive,
+				FirstName: first, LastName: last, Role: g.f.oneOf(others), Status: UserActive,
 			})
 		}
 	}
@@ -360,17 +359,17 @@ func (g *generator) tenants() {
 func (g *generator) serviceTerms() {
 	g.w.ServiceTerms = append(g.w.ServiceTerms,
 		ServiceTerm{
-			ID: g.w.NewID(), Name: "Monthly self-service", BillingDay: g.f.Number(1, 9),
+			ID: g.w.NewID(), Name: "Monthly self-service", BillingDay: g.f.number(1, 9),
 			ManualRenewPoint: 30, AutoRenewPoint: 7, GracePeriod: 7, StopPeriod: 30,
 			StopType: TermAutomatic, DeleteType: TermAutomatic,
 		},
 		ServiceTerm{
-			ID: g.w.NewID(), Name: "Annual commitment", BillingDay: g.f.Number(10, 19),
+			ID: g.w.NewID(), Name: "Annual commitment", BillingDay: g.f.number(10, 19),
 			ManualRenewPoint: -1, AutoRenewPoint: 30, GracePeriod: 14, StopPeriod: 60,
 			StopType: TermAutomatic, DeleteType: TermManual,
 		},
 		ServiceTerm{
-			ID: g.w.NewID(), Name: "Managed accounts", BillingDay: g.f.Number(20, 28),
+			ID: g.w.NewID(), Name: "Managed accounts", BillingDay: g.f.number(20, 28),
 			ManualRenewPoint: 14, AutoRenewPoint: 3, GracePeriod: 3, StopPeriod: 14,
 			StopType: TermManual, DeleteType: TermManual,
 		},
@@ -536,7 +535,7 @@ func (g *generator) catalogue() {
 
 // sku is a vendor-style SKU: vendor prefix, four digits, a product code.
 func (g *generator) sku(code string) string {
-	return g.vendorSKU + g.f.DigitN(4) + code
+	return g.vendorSKU + g.f.digits(4) + code
 }
 
 // subSpec describes one existing subscription.
@@ -582,7 +581,7 @@ func (g *generator) subscriptions() {
 		order[i] = i
 	}
 	for i := len(order) - 1; i > 0; i-- {
-		j := g.f.Number(0, i)
+		j := g.f.number(0, i)
 		order[i], order[j] = order[j], order[i]
 	}
 	for i, spec := range subSpecs {
@@ -647,7 +646,7 @@ func (g *generator) subscription(spec subSpec, t Tenant) {
 		Trial:           period.Trial,
 		AutoRenew:       spec.autoRenew,
 		AutoRenewLocked: spec.locked,
-		ExternalID:      g.f.UUID(),
+		ExternalID:      g.f.uuid(),
 		Resources:       map[string]int64{},
 		Attributes:      map[string]string{},
 		OrderAttributes: map[string]string{},
@@ -656,35 +655,35 @@ func (g *generator) subscription(spec subSpec, t Tenant) {
 		s.Resources[r.Key] = g.quantity(r, period.Trial || plan.BillingType == BillingPayAsYouGo)
 	}
 	if spec.big {
-		s.Resources["cpu_cores"] = int64(g.f.Number(1900, 2100))
+		s.Resources["cpu_cores"] = int64(g.f.number(1900, 2100))
 	}
 
 	var start, exp time.Time
 	grace, stop, arp := days(term.GracePeriod), days(term.StopPeriod), days(term.AutoRenewPoint)
 	switch {
 	case endless:
-		start = now.AddDate(0, 0, -g.f.Number(20, 400))
+		start = now.AddDate(0, 0, -g.f.number(20, 400))
 	case spec.status == StatusActive:
 		n := spec.renewals
-		start = g.pickStart(n*(length+3)+g.f.Number(1, length-4), func(st time.Time) bool {
+		start = g.pickStart(n*(length+3)+g.f.number(1, length-4), func(st time.Time) bool {
 			return after(st, period, n).Before(now) && after(st, period, n+1).After(now)
 		})
 	case spec.status == StatusGraced:
-		start = g.pickStart(length+g.f.Number(1, term.GracePeriod-1), func(st time.Time) bool {
+		start = g.pickStart(length+g.f.number(1, term.GracePeriod-1), func(st time.Time) bool {
 			e := AddPeriod(st, period)
 			return e.Before(now) && e.Add(grace).After(now)
 		})
 	case spec.status == StatusStopped:
-		start = g.pickStart(length+term.GracePeriod+g.f.Number(1, term.StopPeriod-1), func(st time.Time) bool {
+		start = g.pickStart(length+term.GracePeriod+g.f.number(1, term.StopPeriod-1), func(st time.Time) bool {
 			e := AddPeriod(st, period)
 			return e.Add(grace).Before(now) && e.Add(grace+stop).After(now)
 		})
 	case spec.status == StatusDeleted:
-		start = g.pickStart(length+3+term.GracePeriod+term.StopPeriod+g.f.Number(10, 200), func(st time.Time) bool {
+		start = g.pickStart(length+3+term.GracePeriod+term.StopPeriod+g.f.number(10, 200), func(st time.Time) bool {
 			return AddPeriod(st, period).Add(grace + stop).Before(now)
 		})
 	case spec.status == StatusRenewingFailed:
-		start = g.pickStart(length-g.f.Number(1, term.AutoRenewPoint-1), func(st time.Time) bool {
+		start = g.pickStart(length-g.f.number(1, term.AutoRenewPoint-1), func(st time.Time) bool {
 			e := AddPeriod(st, period)
 			return e.After(now) && e.Add(-arp).Before(now.Add(-time.Hour)) && !e.Add(-arp).Before(st)
 		})
@@ -748,7 +747,7 @@ func (g *generator) quantity(r Resource, least bool) int64 {
 	if hi <= lo {
 		return lo
 	}
-	return lo + int64(g.f.Number(0, int(hi-lo)))
+	return lo + int64(g.f.number(0, int(hi-lo)))
 }
 
 // order records a generated order placed at at and done two minutes later
