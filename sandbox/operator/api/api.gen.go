@@ -8681,10 +8681,10 @@ func (sh *strictHandler) CreateWorkspace(ctx *gin.Context) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -8803,10 +8803,10 @@ func (sh *strictHandler) AdvanceClock(ctx *gin.Context, ws Workspace) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -9036,10 +9036,10 @@ func (sh *strictHandler) PutIntegration(ctx *gin.Context, ws Workspace) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -9106,10 +9106,10 @@ func (sh *strictHandler) GetOrderAttributes(ctx *gin.Context, ws Workspace) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -9284,10 +9284,10 @@ func (sh *strictHandler) CreateReplay(ctx *gin.Context, ws Workspace) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -9407,10 +9407,10 @@ func (sh *strictHandler) RunScenario(ctx *gin.Context, ws Workspace) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -9505,10 +9505,10 @@ func (sh *strictHandler) PlaceOrder(ctx *gin.Context, ws Workspace) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -9577,10 +9577,10 @@ func (sh *strictHandler) UpdateSubscription(ctx *gin.Context, ws Workspace, id I
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -9676,10 +9676,10 @@ func (sh *strictHandler) ChangeResources(ctx *gin.Context, ws Workspace, id ID) 
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -9721,10 +9721,10 @@ func (sh *strictHandler) CompleteSubscription(ctx *gin.Context, ws Workspace, id
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
@@ -9769,10 +9769,10 @@ func (sh *strictHandler) PullConsumption(ctx *gin.Context, ws Workspace, id ID) 
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
@@ -9871,10 +9871,10 @@ func (sh *strictHandler) FailSubscription(ctx *gin.Context, ws Workspace, id ID)
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -9916,10 +9916,10 @@ func (sh *strictHandler) RenewSubscription(ctx *gin.Context, ws Workspace, id ID
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
@@ -10018,10 +10018,10 @@ func (sh *strictHandler) SwitchPlan(ctx *gin.Context, ws Workspace, id ID) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -10168,10 +10168,10 @@ func (sh *strictHandler) CreateUser(ctx *gin.Context, ws Workspace) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -10267,10 +10267,10 @@ func (sh *strictHandler) UpdateUser(ctx *gin.Context, ws Workspace, id ID) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		sh.options.RequestErrorHandlerFunc(ctx, err)
@@ -10339,10 +10339,10 @@ func (sh *strictHandler) AttachUser(ctx *gin.Context, ws Workspace, id ID) {
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
@@ -10414,10 +10414,10 @@ func (sh *strictHandler) ResetUserPassword(ctx *gin.Context, ws Workspace, id ID
 	// that value, matching member names exactly, so the handler receives
 	// what was validated instead of a second, case-insensitive decode.
 	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-		err = ctx.ShouldBindJSON(&body)
+		err = decodeJSON(ctx, &body)
 	} else if binding.Validator != nil {
 		// ShouldBindJSON runs the struct validator after decoding; keep that.
-		err = binding.Validator.ValidateStruct(&body)
+		err = validateStruct(&body)
 	}
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
