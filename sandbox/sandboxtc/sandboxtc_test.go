@@ -116,6 +116,33 @@ func buildImage() (string, error) {
 	}})
 }
 
+// maxImageSize is issue 4's target for the image, uncompressed, as the
+// engine counts it (decimal megabytes, as docker images prints them).
+const maxImageSize = 20_000_000
+
+// TestImageSize holds the image, built exactly as make docker builds it,
+// under the target. The size depends on the code and the toolchain, not on
+// the machine, so this is a plain check, not a timing. When it fails, look
+// first at cmd/apsandbox's TestNoReflectMethod, then at what the change
+// linked in (go tool nm -size -sort size on a build without -s -w).
+func TestImageSize(t *testing.T) {
+	img := image(t)
+	p, err := testcontainers.NewDockerProvider()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	info, err := p.Client().ImageInspect(t.Context(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Size; got <= 0 || got >= maxImageSize {
+		t.Errorf("image %s is %.1f MB, want under %.0f MB", img, float64(got)/1e6, float64(maxImageSize)/1e6)
+	} else {
+		t.Logf("image %s is %.1f MB", img, float64(got)/1e6)
+	}
+}
+
 // serveVendor serves h where the container can reach it, and returns the
 // URL the container should call.
 func serveVendor(t testing.TB, h http.Handler) string {
