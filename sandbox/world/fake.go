@@ -18,9 +18,10 @@ import (
 // init that registers all of its generators, one of which lists methods by
 // reflection (reflect.Value.Method with a computed index). A single such call
 // anywhere turns off the linker's dead-method elimination for the whole
-// binary, and the sandbox's image grew by a third. The generator needs a
-// dozen small draws; they are here, and cmd/apsandbox's
-// TestNoReflectMethod keeps the binary free of such calls.
+// binary: the sandbox's binary is 19.3 MB without such calls and 27.8 MB
+// with this one (gin's validator had another; see operator/api/decode.go).
+// The generator needs a dozen small draws; they are here, and
+// cmd/apsandbox's TestNoReflectMethod keeps the binary free of such calls.
 //
 // A faker is not safe for concurrent use; each world has its own.
 type faker struct {
