@@ -6,6 +6,7 @@ package docker_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -37,6 +38,9 @@ func TestComposeDemo(t *testing.T) {
 
 	project := fmt.Sprintf("apsandbox-demo-test-%d", os.Getpid())
 	sandboxPort, vendorPort := freePort(t), freePort(t)
+	for vendorPort == sandboxPort {
+		vendorPort = freePort(t)
+	}
 	const image, vendorImage = "apsandbox-compose-test", "apsandbox-example-vendor-compose-test"
 	env := append(os.Environ(),
 		"APSANDBOX_IMAGE="+image+":latest",
@@ -134,13 +138,21 @@ func requireCompose(t *testing.T) []string {
 	return nil
 }
 
-// freePort is a TCP port nothing listens on now.
+// freePort is a TCP port nothing listens on now, below Linux's ephemeral
+// range (32768 and up): the engine binds it only after make docker, tens
+// of seconds later, and meanwhile the tests running beside this one take
+// ephemeral ports, never these.
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return strconv.Itoa(port)
 	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	t.Fatal("no free port between 20000 and 32000")
+	return ""
 }
