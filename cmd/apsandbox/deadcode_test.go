@@ -22,7 +22,7 @@ import (
 // sandbox/world/fake.go and sandbox/operator/api/decode.go.
 //
 // The linker marks such functions <ReflectMethod> in its -dumpdep output.
-// The build uses the Makefile's tags.
+// The build uses the Makefile's tags (TAGS: nomsgpack).
 func TestNoReflectMethod(t *testing.T) {
 	if testing.Short() {
 		t.Skip("links the whole binary")
@@ -34,13 +34,13 @@ func TestNoReflectMethod(t *testing.T) {
 	cmd := exec.Command(goBin, "build", "-trimpath", "-tags", "nomsgpack", "-ldflags=-dumpdep",
 		"-o", filepath.Join(t.TempDir(), "apsandbox"), ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	var deps, errs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &errs, &deps
+	// The linker writes the graph to standard error.
+	var out, deps bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &deps
 	if err := cmd.Run(); err != nil {
-		// -dumpdep writes to standard error too; the build's own
-		// complaint is at the end.
+		// The build's own complaint is at the end of the graph.
 		tail := deps.Bytes()[max(0, deps.Len()-4000):]
-		t.Fatalf("go build -ldflags=-dumpdep: %v\n%s%s", err, errs.Bytes(), tail)
+		t.Fatalf("go build -ldflags=-dumpdep: %v\n%s%s", err, out.Bytes(), tail)
 	}
 	if !bytes.Contains(deps.Bytes(), []byte("main.main")) {
 		t.Fatalf("the linker printed no dependency graph (%d bytes); is -dumpdep still supported?", deps.Len())
